@@ -1,0 +1,219 @@
+//! Dispatch: from a parsed argv to a reply, with every check Redis makes before a
+//! handler runs (existence, arity, authentication, protected commands) done here
+//! once, and the bookkeeping after it (stats, error counting, CLIENT REPLY modes,
+//! MONITOR feed, keyspace events).
+
+use std::time::Instant;
+
+use super::spec::{CMD_ADMIN, CMD_NO_AUTH, CMD_PROTECTED, CMD_SKIP_MONITOR};
+use super::{Argv, CmdError, Ctx, LookupError};
+use crate::db::keyspace::Keyspace;
+use crate::server::client::{flags, Client};
+use crate::server::{unix_ms, Server};
+
+/// Redis's "unknown command" text: the name and up to 128 bytes of arguments.
+fn unknown_command_error(argv: &Argv) -> String {
+    let mut args = String::new();
+    for i in 1..argv.len() {
+        if args.len() >= 128 {
+            break;
+        }
+        let a = String::from_utf8_lossy(argv.get(i));
+        let room = 128 - args.len();
+        let shown: String = a.chars().take(room).collect();
+        args.push('\'');
+        args.push_str(&shown);
+        args.push_str("' ");
+    }
+    let name = String::from_utf8_lossy(argv.get(0));
+    let name: String = name.chars().take(128).collect();
+    format!("ERR unknown command '{name}', with args beginning with: {args}")
+}
+
+fn unknown_subcommand_error(argv: &Argv) -> String {
+    let cmd = String::from_utf8_lossy(argv.get(0)).to_uppercase();
+    let sub = String::from_utf8_lossy(argv.get(1));
+    let sub: String = sub.chars().take(128).collect();
+    format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.")
+}
+
+/// True for unix socket and loopback connections (what `local` allows).
+fn is_local_client(client: &Client) -> bool {
+    client.st.has(flags::UNIX_SOCKET)
+        || client.st.addr.starts_with("127.")
+        || client.st.addr.starts_with("[::1]:")
+}
+
+/// Rejects a command before it runs: error reply, counted as rejected.
+fn reject(srv: &mut Server, client: &mut Client, text: &str, cmd_id: Option<usize>) {
+    client.reply.error(text);
+    srv.count_error(text);
+    if let Some(id) = cmd_id {
+        srv.command_stats[id].rejected_calls += 1;
+    }
+}
+
+/// Runs one command for `client`.
+pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: Argv) {
+    let now = unix_ms();
+    ks.set_time(now);
+    client.st.last_interaction_ms = now;
+
+    let cmd = match srv.registry.lookup(&argv) {
+        Ok(c) if c.handler.is_some() || !c.arity_ok(argv.len()) => c,
+        Ok(_) | Err(LookupError::UnknownSubcommand) => {
+            let text = unknown_subcommand_error(&argv);
+            return reject(srv, client, &text, None);
+        }
+        Err(LookupError::UnknownCommand) => {
+            let text = unknown_command_error(&argv);
+            return reject(srv, client, &text, None);
+        }
+    };
+    client.st.last_cmd = cmd.full_name;
+    if !cmd.arity_ok(argv.len()) {
+        let text = CmdError::WrongArity(cmd.full_name.to_string())
+            .text()
+            .into_owned();
+        return reject(srv, client, &text, Some(cmd.id));
+    }
+    if !client.st.authenticated && !cmd.has_flag(CMD_NO_AUTH) {
+        return reject(srv, client, &CmdError::NoAuth.text(), Some(cmd.id));
+    }
+    if cmd.has_flag(CMD_PROTECTED) {
+        let (name, option, allow) = if cmd.full_name.starts_with("debug") {
+            (
+                "DEBUG",
+                "enable-debug-command",
+                srv.config.enable_debug_command,
+            )
+        } else {
+            (
+                "MODULE",
+                "enable-module-command",
+                srv.config.enable_module_command,
+            )
+        };
+        if !allow.allows(is_local_client(client)) {
+            let text = format!(
+                "ERR {name} command not allowed. If the {option} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+            );
+            return reject(srv, client, &text, Some(cmd.id));
+        }
+    }
+
+    if !srv.monitors.is_empty() && !cmd.has_flag(CMD_SKIP_MONITOR) && !cmd.has_flag(CMD_ADMIN) {
+        feed_monitors(srv, client, &argv);
+    }
+
+    // CLIENT REPLY SKIP applies to the command after the one that set it.
+    if client.st.has(flags::REPLY_SKIP_NEXT) {
+        client.st.flags &= !flags::REPLY_SKIP_NEXT;
+        client.st.flags |= flags::REPLY_SKIP;
+    }
+    let reply_mark = client.reply.buf.len();
+
+    let handler = cmd.handler.expect("checked above");
+    let started = Instant::now();
+    let result = {
+        let mut ctx = Ctx {
+            srv,
+            ks,
+            client: &mut client.st,
+            reply: &mut client.reply,
+            argv,
+            cmd,
+        };
+        handler(&mut ctx)
+    };
+    let elapsed_ns = started.elapsed().as_nanos() as u64;
+    let stats = &mut srv.command_stats[cmd.id];
+    stats.calls += 1;
+    stats.usec += elapsed_ns / 1000;
+    if srv.config.latency_tracking {
+        srv.latency[cmd.id].record(elapsed_ns);
+    }
+    srv.stats.total_commands_processed += 1;
+    if let Err(e) = result {
+        let text = e.text();
+        client.reply.error(&text);
+        srv.count_error(&text);
+        srv.command_stats[cmd.id].failed_calls += 1;
+    }
+
+    if client.st.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0 {
+        client.reply.buf.truncate(reply_mark.max(client.reply.sent));
+        client.st.flags &= !flags::REPLY_SKIP;
+    }
+    after_command(srv, ks);
+}
+
+/// Work queued by the command: keyspace events, modified keys, expired deletions.
+/// Pub/Sub, WATCH, tracking and propagation plug in here as they land.
+fn after_command(_srv: &mut Server, ks: &mut Keyspace) {
+    ks.events.clear();
+    ks.modified.clear();
+    ks.expired_deletions.clear();
+}
+
+/// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.
+fn feed_monitors(srv: &mut Server, client: &Client, argv: &Argv) {
+    let now = crate::server::unix_us();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now / 1_000_000,
+        now % 1_000_000,
+        client.st.db,
+        if client.st.has(flags::UNIX_SOCKET) {
+            format!("unix:{}", srv.config.unixsocket.as_deref().unwrap_or(""))
+        } else {
+            client.st.addr.clone()
+        }
+    )
+    .into_bytes();
+    for a in argv.iter() {
+        line.push(b' ');
+        crate::util::repr::write_repr(&mut line, a);
+    }
+    line.extend_from_slice(b"\r\n");
+    let monitors = srv.monitors.clone();
+    for slot in monitors {
+        if let Some(mut m) = srv.take_client(slot) {
+            m.reply.raw(&line);
+            srv.queue_write(&mut m);
+            srv.put_client(slot, m);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::OwnedArgv;
+
+    #[test]
+    fn unknown_command_lists_args_quoted() {
+        let o = OwnedArgv::from_parts([&b"foo"[..], b"a", b"b c"]);
+        assert_eq!(
+            unknown_command_error(&o.view()),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b c' "
+        );
+    }
+
+    #[test]
+    fn unknown_command_args_are_capped_near_128_bytes() {
+        let long = vec![b'x'; 300];
+        let o = OwnedArgv::from_parts([&b"foo"[..], &long, b"next"]);
+        let e = unknown_command_error(&o.view());
+        assert!(e.ends_with(&format!("'{}' ", "x".repeat(128))), "{e}");
+    }
+
+    #[test]
+    fn unknown_subcommand_suggests_help() {
+        let o = OwnedArgv::from_parts([&b"config"[..], b"bogus"]);
+        assert_eq!(
+            unknown_subcommand_error(&o.view()),
+            "ERR unknown subcommand 'bogus'. Try CONFIG HELP."
+        );
+    }
+}

@@ -1,0 +1,444 @@
+//! Keyspace commands that work on keys of any type: DEL, UNLINK, EXISTS, TYPE, KEYS,
+//! SCAN, RANDOMKEY, RENAME, RENAMENX, MOVE, COPY, TOUCH, DBSIZE, FLUSHDB, FLUSHALL,
+//! SWAPDB and OBJECT.
+
+use super::keyspace::notify;
+use crate::command::args::is_token;
+use crate::command::{CmdError, CmdResult, Ctx};
+use crate::server::connection::help_reply;
+use crate::util::glob::glob_match;
+use crate::util::numbers::parse_i64;
+
+/// DEL key [key ...] (also UNLINK: values are freed inline for now)
+pub fn del(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    let mut n = 0;
+    for key in ctx.argv.iter().skip(1) {
+        if ctx.ks.delete(db, key) {
+            ctx.ks.notify(notify::GENERIC, "del", key, db);
+            ctx.ks.dirty(1);
+            n += 1;
+        }
+    }
+    ctx.reply.int(n);
+    Ok(())
+}
+
+/// EXISTS key [key ...]
+pub fn exists(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    let mut n = 0;
+    for key in ctx.argv.iter().skip(1) {
+        if ctx.ks.lookup_read_notouch(db, key).is_some() {
+            n += 1;
+        }
+    }
+    ctx.reply.int(n);
+    Ok(())
+}
+
+/// TOUCH key [key ...]
+pub fn touch(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    let mut n = 0;
+    for key in ctx.argv.iter().skip(1) {
+        if ctx.ks.lookup_read(db, key).is_some() {
+            n += 1;
+        }
+    }
+    ctx.reply.int(n);
+    Ok(())
+}
+
+/// TYPE key
+pub fn type_(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    let name = ctx
+        .ks
+        .lookup_read_notouch(db, ctx.argv.get(1))
+        .map_or("none", |o| o.value.type_name());
+    ctx.reply.simple(name);
+    Ok(())
+}
+
+/// KEYS pattern
+pub fn keys(ctx: &mut Ctx) -> CmdResult {
+    let pattern = ctx.argv.get(1);
+    let all = pattern == b"*";
+    let now = ctx.ks.now_ms;
+    let d = &ctx.ks.dbs[ctx.client.db];
+    let deferred = ctx.reply.begin_deferred();
+    let mut n = 0;
+    for (k, _) in d.dict.iter() {
+        if (all || glob_match(pattern, k, false)) && !d.is_expired(k, now) {
+            ctx.reply.bulk(k);
+            n += 1;
+        }
+    }
+    ctx.reply.end_deferred_array(deferred, n);
+    Ok(())
+}
+
+/// Parses a SCAN cursor ("ERR invalid cursor").
+pub fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
+    let s = std::str::from_utf8(b).map_err(|_| CmdError::err("invalid cursor"))?;
+    s.parse::<u64>()
+        .map_err(|_| CmdError::err("invalid cursor"))
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+pub fn scan(ctx: &mut Ctx) -> CmdResult {
+    let cursor = parse_cursor(ctx.argv.get(1))?;
+    let mut args = ctx.argv.cursor();
+    args.next_bytes()?;
+    let mut pattern: Option<&[u8]> = None;
+    let mut count = 10i64;
+    let mut typ: Option<Vec<u8>> = None;
+    while !args.is_done() {
+        if args.remaining() < 2 {
+            return Err(CmdError::Syntax);
+        }
+        if args.eat("COUNT") {
+            count = args.next_i64()?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+        } else if args.eat("MATCH") {
+            pattern = Some(args.next_bytes()?);
+        } else if args.eat("TYPE") {
+            typ = Some(args.next_bytes()?.to_ascii_lowercase());
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let db = ctx.db();
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    let mut next = cursor;
+    let mut iterations = count * 10;
+    loop {
+        next = ctx.ks.dbs[db]
+            .dict
+            .scan(next, |k, _| found.push(k.to_vec()));
+        iterations -= 1;
+        if next == 0 || iterations <= 0 || found.len() as i64 >= count {
+            break;
+        }
+    }
+    let pattern = pattern.filter(|p| *p != b"*");
+    ctx.reply.array_len(2);
+    ctx.reply.bulk(next.to_string().as_bytes());
+    let deferred = ctx.reply.begin_deferred();
+    let mut n = 0;
+    for k in found {
+        if let Some(p) = pattern {
+            if !glob_match(p, &k, false) {
+                continue;
+            }
+        }
+        if ctx.ks.expire_if_needed(db, &k) {
+            continue;
+        }
+        if let Some(t) = &typ {
+            match ctx.ks.dbs[db].dict.get(k.as_slice()) {
+                Some(o) if o.value.type_name().as_bytes() == t.as_slice() => {}
+                _ => continue,
+            }
+        }
+        ctx.reply.bulk(&k);
+        n += 1;
+    }
+    ctx.reply.end_deferred_array(deferred, n);
+    Ok(())
+}
+
+/// RANDOMKEY
+pub fn randomkey(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    let mut tries = 0;
+    loop {
+        let Some((k, _)) = ctx.ks.dbs[db].dict.random_entry() else {
+            ctx.reply.null();
+            return Ok(());
+        };
+        let k = k.to_vec();
+        tries += 1;
+        let expired = ctx.ks.dbs[db].is_expired(&k, ctx.ks.now_ms);
+        if expired && ctx.ks.is_replica && tries >= 100 {
+            // Every key is logically expired on a replica: return one anyway.
+            ctx.reply.bulk(&k);
+            return Ok(());
+        }
+        if expired {
+            ctx.ks.expire_if_needed(db, &k);
+            continue;
+        }
+        ctx.reply.bulk(&k);
+        return Ok(());
+    }
+}
+
+fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
+    let (src, dst) = (ctx.argv.get(1), ctx.argv.get(2));
+    let db = ctx.db();
+    if ctx.ks.lookup_write(db, src).is_none() {
+        return Err(CmdError::NoSuchKey);
+    }
+    if src == dst {
+        if nx {
+            ctx.reply.int(0);
+        } else {
+            ctx.reply.ok();
+        }
+        return Ok(());
+    }
+    let dst_exists = ctx.ks.lookup_write(db, dst).is_some();
+    if dst_exists && nx {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    let expire = ctx.ks.dbs[db].expire_of(src);
+    let obj = ctx.ks.dbs[db].remove(src).ok_or(CmdError::NoSuchKey)?;
+    if dst_exists {
+        ctx.ks.dbs[db].remove(dst);
+    }
+    ctx.ks.dbs[db].dict.insert(dst.into(), obj);
+    if let Some(when) = expire {
+        ctx.ks.dbs[db].set_expire(dst, when);
+    }
+    ctx.ks.modified(db, src);
+    ctx.ks.modified(db, dst);
+    ctx.ks.notify(notify::GENERIC, "rename_from", src, db);
+    ctx.ks.notify(notify::GENERIC, "rename_to", dst, db);
+    ctx.ks.dirty(1);
+    if nx {
+        ctx.reply.int(1);
+    } else {
+        ctx.reply.ok();
+    }
+    Ok(())
+}
+
+/// RENAME key newkey
+pub fn rename(ctx: &mut Ctx) -> CmdResult {
+    rename_generic(ctx, false)
+}
+
+/// RENAMENX key newkey
+pub fn renamenx(ctx: &mut Ctx) -> CmdResult {
+    rename_generic(ctx, true)
+}
+
+/// Parses a database index argument for MOVE/COPY.
+fn parse_db_index(ctx: &Ctx, b: &[u8]) -> Result<usize, CmdError> {
+    let id = parse_i64(b).ok_or(CmdError::NotInteger)?;
+    if id < 0 || id >= ctx.ks.dbs.len() as i64 || id > i32::MAX as i64 {
+        return Err(CmdError::err("DB index is out of range"));
+    }
+    Ok(id as usize)
+}
+
+/// MOVE key db
+pub fn move_(ctx: &mut Ctx) -> CmdResult {
+    let key = ctx.argv.get(1);
+    let src = ctx.db();
+    let dst = parse_db_index(ctx, ctx.argv.get(2))?;
+    if src == dst {
+        return Err(CmdError::SameObject);
+    }
+    if ctx.ks.lookup_write(src, key).is_none() || ctx.ks.lookup_write(dst, key).is_some() {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    let expire = ctx.ks.dbs[src].expire_of(key);
+    let Some(obj) = ctx.ks.dbs[src].remove(key) else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
+    ctx.ks.dbs[dst].dict.insert(key.into(), obj);
+    if let Some(when) = expire {
+        ctx.ks.dbs[dst].set_expire(key, when);
+    }
+    ctx.ks.modified(src, key);
+    ctx.ks.modified(dst, key);
+    ctx.ks.notify(notify::GENERIC, "move_from", key, src);
+    ctx.ks.notify(notify::GENERIC, "move_to", key, dst);
+    ctx.ks.dirty(1);
+    ctx.reply.int(1);
+    Ok(())
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+pub fn copy(ctx: &mut Ctx) -> CmdResult {
+    let (src_key, dst_key) = (ctx.argv.get(1), ctx.argv.get(2));
+    let src_db = ctx.db();
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < ctx.argv.len() {
+        let opt = ctx.argv.get(j);
+        if is_token(opt, "REPLACE") {
+            replace = true;
+        } else if is_token(opt, "DB") && j + 1 < ctx.argv.len() {
+            dst_db = parse_db_index(ctx, ctx.argv.get(j + 1))?;
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    if src_db == dst_db && src_key == dst_key {
+        return Err(CmdError::SameObject);
+    }
+    let Some(obj) = ctx.ks.lookup_write(src_db, src_key).map(|o| o.clone()) else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
+    let expire = ctx.ks.dbs[src_db].expire_of(src_key);
+    if ctx.ks.lookup_write(dst_db, dst_key).is_some() {
+        if !replace {
+            ctx.reply.int(0);
+            return Ok(());
+        }
+        ctx.ks.dbs[dst_db].remove(dst_key);
+    }
+    ctx.ks.dbs[dst_db].dict.insert(dst_key.into(), obj);
+    if let Some(when) = expire {
+        ctx.ks.dbs[dst_db].set_expire(dst_key, when);
+    }
+    ctx.ks.modified(dst_db, dst_key);
+    ctx.ks.notify(notify::GENERIC, "copy_to", dst_key, dst_db);
+    ctx.ks.dirty(1);
+    ctx.reply.int(1);
+    Ok(())
+}
+
+/// DBSIZE
+pub fn dbsize(ctx: &mut Ctx) -> CmdResult {
+    ctx.reply.int(ctx.ks.dbs[ctx.client.db].len() as i64);
+    Ok(())
+}
+
+/// Parses the optional ASYNC|SYNC argument of FLUSHDB/FLUSHALL.
+fn parse_flush_mode(ctx: &Ctx) -> CmdResult {
+    match ctx.argv.len() {
+        1 => Ok(()),
+        2 if is_token(ctx.argv.get(1), "ASYNC") || is_token(ctx.argv.get(1), "SYNC") => Ok(()),
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// FLUSHDB [ASYNC|SYNC]
+pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
+    parse_flush_mode(ctx)?;
+    let db = ctx.db();
+    let n = ctx.ks.dbs[db].clear();
+    ctx.ks.dirty(n as u64 + 1);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+pub fn flushall(ctx: &mut Ctx) -> CmdResult {
+    parse_flush_mode(ctx)?;
+    let mut n = 0;
+    for d in ctx.ks.dbs.iter_mut() {
+        n += d.clear();
+    }
+    ctx.ks.dirty(n as u64 + 1);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// SWAPDB index1 index2
+pub fn swapdb(ctx: &mut Ctx) -> CmdResult {
+    let a = parse_i64(ctx.argv.get(1)).ok_or_else(|| CmdError::err("invalid first DB index"))?;
+    let b = parse_i64(ctx.argv.get(2)).ok_or_else(|| CmdError::err("invalid second DB index"))?;
+    let n = ctx.ks.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(CmdError::err("DB index is out of range"));
+    }
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        ctx.ks.dbs.swap(a, b);
+        ctx.ks.dbs[a].id = a;
+        ctx.ks.dbs[b].id = b;
+        ctx.ks.dirty(1);
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP
+pub fn object_help(ctx: &mut Ctx) -> CmdResult {
+    help_reply(
+        ctx,
+        &[
+            "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+            "HELP",
+            "    Print this help.",
+        ],
+    );
+    Ok(())
+}
+
+/// OBJECT ENCODING key
+pub fn object_encoding(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    match ctx.ks.lookup_read_notouch(db, ctx.argv.get(2)) {
+        Some(o) => ctx.reply.bulk(o.value.encoding().as_bytes()),
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}
+
+/// OBJECT REFCOUNT key
+pub fn object_refcount(ctx: &mut Ctx) -> CmdResult {
+    let db = ctx.db();
+    match ctx.ks.lookup_read_notouch(db, ctx.argv.get(2)) {
+        Some(o) => ctx.reply.int(crate::server::admin::object_refcount(o)),
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}
+
+/// OBJECT IDLETIME key
+pub fn object_idletime(ctx: &mut Ctx) -> CmdResult {
+    if ctx.srv.config.maxmemory_policy.is_lfu() {
+        return Err(CmdError::err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    let db = ctx.db();
+    let clock = ctx.ks.lru_clock;
+    match ctx.ks.lookup_read_notouch(db, ctx.argv.get(2)) {
+        Some(o) => {
+            let idle = clock.wrapping_sub(o.lru) & super::keyspace::LRU_CLOCK_MAX;
+            ctx.reply.int(idle as i64);
+        }
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}
+
+/// OBJECT FREQ key
+pub fn object_freq(ctx: &mut Ctx) -> CmdResult {
+    if !ctx.srv.config.maxmemory_policy.is_lfu() {
+        return Err(CmdError::err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    let db = ctx.db();
+    match ctx.ks.lookup_read_notouch(db, ctx.argv.get(2)) {
+        Some(_) => ctx.reply.int(0),
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}

@@ -1,0 +1,444 @@
+//! The request parser: turns a client's query buffer into commands.
+//!
+//! RESP multibulk requests (`*3\r\n$3\r\nSET\r\n...`) are parsed without copying:
+//! each argument is recorded as a span (offset, length) into the query buffer, and
+//! the command handler reads the arguments in place. Inline requests (`SET a b\n`,
+//! what telnet sends) are split with Redis's quoting rules into a small side buffer.
+//! Parsing is incremental: a half-received command keeps its state here and resumes
+//! when more bytes arrive, so a command split over many reads costs O(n) in total.
+//!
+//! Errors carry Redis's exact reply text; the caller replies and closes the client.
+
+use crate::util::numbers::parse_i64;
+use crate::util::splitargs::split_args;
+
+/// Longest inline request, and longest multibulk/bulk count line (PROTO_INLINE_MAX_SIZE).
+pub const INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Where one argument lives: `start..start + len` of the buffer it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub len: usize,
+}
+
+/// What the parser needs to know about the client and the server's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseLimits {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: i64,
+    /// False while `requirepass` is set and the client has not authenticated.
+    pub authenticated: bool,
+}
+
+/// A protocol violation: the reply to send before closing, and a short reason for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub reply: String,
+    pub reason: &'static str,
+}
+
+/// The result of one `parse` call.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A whole command is ready: its arguments are in `spans`, over the query buffer
+    /// (`inline == false`) or over the parser's inline buffer (`inline == true`).
+    Command { inline: bool },
+    /// An empty request (blank inline line, `*0`): consumed, nothing to run.
+    Empty,
+    /// The buffer ends inside a request: read more.
+    NeedMore,
+    /// A protocol error: reply, then close the connection.
+    Error(ProtocolError),
+}
+
+/// Incremental parse state for one client.
+#[derive(Debug, Default)]
+pub struct RequestParser {
+    /// Offset of the first unconsumed byte of the query buffer.
+    pub pos: usize,
+    /// Arguments still to read in the current multibulk request (0: none in progress).
+    multibulk_left: usize,
+    /// Length of the bulk argument being read, once its `$len` line was seen.
+    bulk_len: Option<usize>,
+    /// Arguments of the command being parsed, or of the last complete one.
+    pub spans: Vec<Span>,
+    /// Unescaped arguments of the last inline command.
+    pub inline_buf: Vec<u8>,
+}
+
+fn err(reply: &str, reason: &'static str) -> Parsed {
+    Parsed::Error(ProtocolError {
+        reply: reply.to_string(),
+        reason,
+    })
+}
+
+/// Finds `\r` in `buf` from `from`; returns its index.
+#[inline]
+fn find_cr(buf: &[u8], from: usize) -> Option<usize> {
+    buf[from..]
+        .iter()
+        .position(|&c| c == b'\r')
+        .map(|i| i + from)
+}
+
+impl RequestParser {
+    pub fn new() -> RequestParser {
+        RequestParser::default()
+    }
+
+    /// True when a multibulk request has been partly parsed.
+    pub fn in_progress(&self) -> bool {
+        self.multibulk_left > 0
+    }
+
+    /// The number of bytes the caller may drop from the front of the query buffer
+    /// without invalidating spans of a request in progress.
+    pub fn droppable_prefix(&self) -> usize {
+        if self.in_progress() {
+            self.spans
+                .first()
+                .map_or(self.pos, |s| s.start.min(self.pos))
+        } else {
+            self.pos
+        }
+    }
+
+    /// Tells the parser the caller dropped `n` bytes from the front of the buffer.
+    pub fn shift(&mut self, n: usize) {
+        self.pos -= n;
+        if self.in_progress() {
+            for s in &mut self.spans {
+                s.start -= n;
+            }
+        }
+    }
+
+    /// How many more bytes the current bulk argument needs, to size the next read.
+    pub fn bulk_bytes_wanted(&self, buf_len: usize) -> usize {
+        match self.bulk_len {
+            Some(len) if self.multibulk_left > 0 => (self.pos + len + 2).saturating_sub(buf_len),
+            _ => 0,
+        }
+    }
+
+    /// Parses the next request from `buf[self.pos..]`.
+    pub fn parse(&mut self, buf: &[u8], limits: ParseLimits) -> Parsed {
+        if self.multibulk_left == 0 {
+            self.spans.clear();
+            if self.pos >= buf.len() {
+                return Parsed::NeedMore;
+            }
+            if buf[self.pos] != b'*' {
+                return self.parse_inline(buf);
+            }
+            match self.parse_multibulk_header(buf, limits) {
+                Some(p) => return p,
+                None => {}
+            }
+        }
+        self.parse_bulks(buf, limits)
+    }
+
+    fn parse_inline(&mut self, buf: &[u8]) -> Parsed {
+        let rest = &buf[self.pos..];
+        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+            if rest.len() > INLINE_MAX_SIZE {
+                return err(
+                    "Protocol error: too big inline request",
+                    "too big inline request",
+                );
+            }
+            return Parsed::NeedMore;
+        };
+        let line_end = if nl > 0 && rest[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        let Some(words) = split_args(&rest[..line_end]) else {
+            return err(
+                "Protocol error: unbalanced quotes in request",
+                "unbalanced quotes in inline request",
+            );
+        };
+        self.pos += nl + 1;
+        if words.is_empty() {
+            return Parsed::Empty;
+        }
+        self.inline_buf.clear();
+        for w in &words {
+            self.spans.push(Span {
+                start: self.inline_buf.len(),
+                len: w.len(),
+            });
+            self.inline_buf.extend_from_slice(w);
+        }
+        Parsed::Command { inline: true }
+    }
+
+    /// Reads `*<count>\r\n`. Returns `Some` when parsing must stop here.
+    fn parse_multibulk_header(&mut self, buf: &[u8], limits: ParseLimits) -> Option<Parsed> {
+        let Some(cr) = find_cr(buf, self.pos) else {
+            if buf.len() - self.pos > INLINE_MAX_SIZE {
+                return Some(err(
+                    "Protocol error: too big mbulk count string",
+                    "too big mbulk count string",
+                ));
+            }
+            return Some(Parsed::NeedMore);
+        };
+        if cr + 1 >= buf.len() {
+            return Some(Parsed::NeedMore);
+        }
+        let count = match parse_i64(&buf[self.pos + 1..cr]) {
+            Some(n) if n <= i32::MAX as i64 => n,
+            _ => {
+                return Some(err(
+                    "Protocol error: invalid multibulk length",
+                    "invalid mbulk count",
+                ))
+            }
+        };
+        if count > 10 && !limits.authenticated {
+            return Some(err(
+                "Protocol error: unauthenticated multibulk length",
+                "unauth mbulk count",
+            ));
+        }
+        self.pos = cr + 2;
+        if count <= 0 {
+            return Some(Parsed::Empty);
+        }
+        self.multibulk_left = count as usize;
+        self.bulk_len = None;
+        self.spans.reserve((count as usize).min(1024));
+        None
+    }
+
+    fn parse_bulks(&mut self, buf: &[u8], limits: ParseLimits) -> Parsed {
+        while self.multibulk_left > 0 {
+            let len = match self.bulk_len {
+                Some(len) => len,
+                None => {
+                    let Some(cr) = find_cr(buf, self.pos) else {
+                        if buf.len() - self.pos > INLINE_MAX_SIZE {
+                            return err(
+                                "Protocol error: too big bulk count string",
+                                "too big bulk count string",
+                            );
+                        }
+                        return Parsed::NeedMore;
+                    };
+                    if cr + 1 >= buf.len() {
+                        return Parsed::NeedMore;
+                    }
+                    if buf[self.pos] != b'$' {
+                        let got = buf[self.pos] as char;
+                        return err(
+                            &format!("Protocol error: expected '$', got '{got}'"),
+                            "expected $ but got something else",
+                        );
+                    }
+                    let len = match parse_i64(&buf[self.pos + 1..cr]) {
+                        Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
+                        _ => {
+                            return err(
+                                "Protocol error: invalid bulk length",
+                                "invalid bulk length",
+                            )
+                        }
+                    };
+                    if len > 16384 && !limits.authenticated {
+                        return err(
+                            "Protocol error: unauthenticated bulk length",
+                            "unauth bulk length",
+                        );
+                    }
+                    self.pos = cr + 2;
+                    self.bulk_len = Some(len as usize);
+                    len as usize
+                }
+            };
+            if buf.len() - self.pos < len + 2 {
+                return Parsed::NeedMore;
+            }
+            self.spans.push(Span {
+                start: self.pos,
+                len,
+            });
+            self.pos += len + 2;
+            self.bulk_len = None;
+            self.multibulk_left -= 1;
+        }
+        Parsed::Command { inline: false }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: ParseLimits = ParseLimits {
+        max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+
+    fn args(p: &RequestParser, buf: &[u8], inline: bool) -> Vec<Vec<u8>> {
+        let src = if inline { &p.inline_buf[..] } else { buf };
+        p.spans
+            .iter()
+            .map(|s| src[s.start..s.start + s.len].to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn multibulk_command_parses_to_spans() {
+        let buf = b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n";
+        let mut p = RequestParser::new();
+        assert_eq!(p.parse(buf, OPEN), Parsed::Command { inline: false });
+        assert_eq!(args(&p, buf, false), vec![b"GET".to_vec(), b"foo".to_vec()]);
+        assert_eq!(p.pos, buf.len());
+        assert_eq!(p.parse(buf, OPEN), Parsed::NeedMore);
+    }
+
+    #[test]
+    fn command_split_at_every_byte_resumes() {
+        let full = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
+        for cut in 1..full.len() {
+            let mut p = RequestParser::new();
+            assert_eq!(p.parse(&full[..cut], OPEN), Parsed::NeedMore, "cut {cut}");
+            assert_eq!(p.parse(full, OPEN), Parsed::Command { inline: false });
+            assert_eq!(args(&p, full, false)[2], b"hello".to_vec());
+        }
+    }
+
+    #[test]
+    fn inline_command_unescapes_quotes() {
+        let buf = b"set \"a b\" c\r\nping\n";
+        let mut p = RequestParser::new();
+        assert_eq!(p.parse(buf, OPEN), Parsed::Command { inline: true });
+        assert_eq!(
+            args(&p, buf, true),
+            vec![b"set".to_vec(), b"a b".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!(p.parse(buf, OPEN), Parsed::Command { inline: true });
+        assert_eq!(args(&p, buf, true), vec![b"ping".to_vec()]);
+    }
+
+    #[test]
+    fn blank_inline_line_and_zero_multibulk_are_empty() {
+        let mut p = RequestParser::new();
+        assert_eq!(p.parse(b"\r\n", OPEN), Parsed::Empty);
+        let mut p = RequestParser::new();
+        assert_eq!(p.parse(b"*0\r\n", OPEN), Parsed::Empty);
+        let mut p = RequestParser::new();
+        assert_eq!(p.parse(b"*-10\r\n", OPEN), Parsed::Empty);
+    }
+
+    fn error_reply(buf: &[u8], limits: ParseLimits) -> String {
+        let mut p = RequestParser::new();
+        match p.parse(buf, limits) {
+            Parsed::Error(e) => e.reply,
+            other => panic!("expected error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn protocol_errors_have_redis_texts() {
+        assert_eq!(
+            error_reply(b"*abc\r\n", OPEN),
+            "Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            error_reply(b"*3000000000\r\n", OPEN),
+            "Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            error_reply(b"*1\r\nfoo\r\n", OPEN),
+            "Protocol error: expected '$', got 'f'"
+        );
+        assert_eq!(
+            error_reply(b"*1\r\n$-1\r\n", OPEN),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            error_reply(b"*1\r\n$2000000000\r\n", OPEN),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            error_reply(b"set \"foo\r\n", OPEN),
+            "Protocol error: unbalanced quotes in request"
+        );
+        let big = vec![b'a'; INLINE_MAX_SIZE + 1];
+        assert_eq!(
+            error_reply(&big, OPEN),
+            "Protocol error: too big inline request"
+        );
+        let mut big = b"*".to_vec();
+        big.extend(vec![b'1'; INLINE_MAX_SIZE + 1]);
+        assert_eq!(
+            error_reply(&big, OPEN),
+            "Protocol error: too big mbulk count string"
+        );
+    }
+
+    #[test]
+    fn unauthenticated_clients_get_small_limits() {
+        let locked = ParseLimits {
+            authenticated: false,
+            ..OPEN
+        };
+        assert_eq!(
+            error_reply(b"*11\r\n", locked),
+            "Protocol error: unauthenticated multibulk length"
+        );
+        assert_eq!(
+            error_reply(b"*1\r\n$16385\r\n", locked),
+            "Protocol error: unauthenticated bulk length"
+        );
+    }
+
+    #[test]
+    fn shifting_keeps_in_progress_spans_valid() {
+        let buf = b"PING\r\n*2\r\n$3\r\nGET\r\n$3\r\nf";
+        let mut p = RequestParser::new();
+        assert_eq!(p.parse(buf, OPEN), Parsed::Command { inline: true });
+        assert_eq!(p.parse(buf, OPEN), Parsed::NeedMore);
+        let drop = p.droppable_prefix();
+        assert_eq!(drop, 6 + 4 + 4);
+        let mut rest = buf[drop..].to_vec();
+        p.shift(drop);
+        rest.extend_from_slice(b"oo\r\n");
+        assert_eq!(p.parse(&rest, OPEN), Parsed::Command { inline: false });
+        assert_eq!(
+            args(&p, &rest, false),
+            vec![b"GET".to_vec(), b"foo".to_vec()]
+        );
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let alphabet = b"*$\r\n0123456789-abc \"'\\x";
+        for _ in 0..20000 {
+            let mut buf = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            for i in 0..len {
+                let r = seed.rotate_left(i as u32 * 5);
+                buf.push(alphabet[(r % alphabet.len() as u64) as usize]);
+            }
+            let mut p = RequestParser::new();
+            for _ in 0..50 {
+                match p.parse(&buf, OPEN) {
+                    Parsed::Command { .. } | Parsed::Empty => continue,
+                    _ => break,
+                }
+            }
+        }
+    }
+}
