@@ -239,15 +239,34 @@ echo "oxidis: $OXIDIS_BIN"
 echo "redis:  $REDIS_BIN ($("$REDIS_BIN" --version 2>/dev/null | head -n1 || true))"
 echo "redis-benchmark -c $CLIENTS -r $RANDOM_KEYS, -n $N_P1 at -P 1 / $N_P16 at -P >1; median of $ROUNDS alternating rounds"
 echo
+# side_median SIDE P LABEL — "median count" of the recorded rps values, or empty.
+side_median() {
+    local vals m
+    vals=$(tr ' ' '\n' <<<"${RES["$1|$2|$3"]:-}" | grep . || true)
+    [[ -n $vals ]] || return 0
+    m=$(median <<<"$vals")
+    echo "$m $(wc -l <<<"$vals")"
+}
+# show "MEDIAN COUNT" — the median, marked with (k/ROUNDS) if some runs failed.
+show() {
+    if [[ -z $1 ]]; then
+        echo n/a
+    elif [[ ${1#* } -lt $ROUNDS ]]; then
+        echo "${1% *}(${1#* }/$ROUNDS)"
+    else
+        echo "${1% *}"
+    fi
+}
 printf '%-22s %8s %14s %14s %8s\n' test pipeline "oxidis rps" "redis rps" ratio
 printf '%-22s %8s %14s %14s %8s\n' ---- -------- ---------- --------- -----
 for p in "${pipeline_list[@]}"; do
     for key in "${LABELS[@]}"; do
         [[ ${key##*|} == "$p" ]] || continue
         label=${key%|*}
-        mo=$(tr ' ' '\n' <<<"${RES["oxidis|$p|$label"]:-}" | grep . | median || true)
-        mr=$(tr ' ' '\n' <<<"${RES["redis|$p|$label"]:-}" | grep . | median || true)
-        printf '%-22s %8s %14s %14s %8s\n' "$label" "$p" "${mo:-n/a}" "${mr:-n/a}" "$(ratio "$mo" "$mr")"
+        mo=$(side_median oxidis "$p" "$label")
+        mr=$(side_median redis "$p" "$label")
+        printf '%-22s %8s %14s %14s %8s\n' "$label" "$p" "$(show "$mo")" "$(show "$mr")" \
+            "$(ratio "${mo% *}" "${mr% *}")"
     done
 done
 

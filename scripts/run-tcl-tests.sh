@@ -23,6 +23,8 @@
 #   OXIDIS_TCL_CLIENTS      parallel test clients (default 8)
 #   OXIDIS_TCL_TEST_TIMEOUT harness --timeout: seconds without progress (default 600)
 #   OXIDIS_TCL_TIMEOUT      wall-clock limit for the whole run in seconds (default 3000)
+#   OXIDIS_TCL_WORKDIR      work dir (default target/tcl-run); two runs at once need
+#                           different ones (and e.g. --baseport 31111 for one of them)
 #   REDIS_SRC               Redis 7.0 source tree to take the suite from (see fetch-redis-tests.sh)
 set -euo pipefail
 
@@ -36,12 +38,12 @@ SKIPS_FILE=${OXIDIS_TCL_SKIPS:-$ROOT/tests/tcl/skips.txt}
 CLIENTS=${OXIDIS_TCL_CLIENTS:-8}
 TEST_TIMEOUT=${OXIDIS_TCL_TEST_TIMEOUT:-600}
 RUN_TIMEOUT=${OXIDIS_TCL_TIMEOUT:-3000}
-WORK=$ROOT/target/tcl-run
+WORK=${OXIDIS_TCL_WORKDIR:-$ROOT/target/tcl-run}
 LOG=$WORK/output.log
 
 # ---------------------------------------------------------------- prerequisites
 ensure_cmds tclsh:tcl redis-cli:redis-tools redis-benchmark:redis-tools \
-    redis-check-aof:redis-tools timeout:coreutils
+    redis-check-aof:redis-tools timeout:coreutils flock:util-linux
 
 [[ $SERVER_BIN == /* ]] || SERVER_BIN="$PWD/$SERVER_BIN"
 [[ -x $SERVER_BIN ]] || die "server binary $SERVER_BIN not found or not executable (cargo build --release?)"
@@ -68,8 +70,12 @@ while IFS= read -r line || [[ -n $line ]]; do
 done <"$UNITS_FILE"
 [[ ${#units[@]} -gt 0 ]] || die "$UNITS_FILE lists no units"
 
-# ---------------------------------------------------------------- skips
+# ---------------------------------------------------------------- lock
 mkdir -p "$WORK"
+exec 9>"$WORK/.lock"
+flock -n 9 || die "another run is using $WORK; wait for it, or set OXIDIS_TCL_WORKDIR (and pass --baseport N so the ports differ)"
+
+# ---------------------------------------------------------------- skips
 SKIPFILE=$WORK/skipfile.txt
 : >"$SKIPFILE"
 skip_names=()
@@ -157,11 +163,11 @@ while [[ ${#remaining[@]} -gt 0 ]]; do
 
     offset=$(($(stat -c %s "$LOG") + 1))
     printf '=== oxidis run-tcl-tests batch %d: tclsh tests/test_helper.tcl %s\n' "$batch" "${args[*]}" >>"$LOG"
-    tail -c "+$offset" -f "$LOG" &
+    tail -c "+$offset" -f "$LOG" 9>&- &
     tail_pid=$!
     set +e
     (cd "$WORK" && exec timeout --kill-after=30 "$left" tclsh tests/test_helper.tcl "${args[@]}") \
-        </dev/null >>"$LOG" 2>&1 &
+        </dev/null >>"$LOG" 2>&1 9>&- &
     harness_pid=$!
     wait "$harness_pid"
     rc=$?

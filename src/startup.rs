@@ -9,7 +9,7 @@ use std::time::Instant;
 use mio::Poll;
 
 use crate::command::Registry;
-use crate::config::{cmdline_to_config_text, Config};
+use crate::config::{assemble_config_text, cmdline_to_config_text, read_config_file, Config};
 use crate::db::keyspace::Keyspace;
 use crate::server::reactor::{bind_listeners, install_signal_handlers, EventLoop};
 use crate::server::timer::TimerWheel;
@@ -77,29 +77,27 @@ pub fn main(args: Vec<String>) -> i32 {
             return 1;
         }
     };
-    let mut text = String::new();
+    let mut file_text = String::new();
     let mut config_file = None;
     if let Some(f) = &file {
-        match std::fs::read_to_string(f) {
-            Ok(t) => text.push_str(&t),
+        match read_config_file(f) {
+            Ok(t) => file_text = t,
             Err(e) => {
-                eprintln!("Fatal error, can't open config file '{f}': {e}");
+                eprintln!("{e}");
                 return 1;
             }
         }
         config_file = std::fs::canonicalize(f).ok();
     }
+    let mut stdin_text = String::new();
     if use_stdin {
-        let mut s = String::new();
-        let _ = std::io::stdin().read_to_string(&mut s);
-        text.push('\n');
-        text.push_str(&s);
+        let _ = std::io::stdin().read_to_string(&mut stdin_text);
     }
-    text.push('\n');
-    text.push_str(&directives);
+    let text = assemble_config_text(&file_text, &stdin_text, &directives);
     let mut config = Config::default();
     if let Err(e) = config.load_config_text(&text) {
-        eprintln!("{e}");
+        // The report already ends with a newline.
+        eprint!("{e}");
         return 1;
     }
 

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::spec::{CMD_ADMIN, CMD_NO_AUTH, CMD_PROTECTED, CMD_SKIP_MONITOR};
+use super::spec::{CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_PROTECTED, CMD_SKIP_MONITOR};
 use super::{Argv, CmdError, Ctx, LookupError};
 use crate::db::keyspace::Keyspace;
 use crate::server::client::{flags, Client};
@@ -35,13 +35,6 @@ fn unknown_subcommand_error(argv: &Argv) -> String {
     let sub = String::from_utf8_lossy(argv.get(1));
     let sub: String = sub.chars().take(128).collect();
     format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.")
-}
-
-/// True for unix socket and loopback connections (what `local` allows).
-fn is_local_client(client: &Client) -> bool {
-    client.st.has(flags::UNIX_SOCKET)
-        || client.st.addr.starts_with("127.")
-        || client.st.addr.starts_with("[::1]:")
 }
 
 /// Rejects a command before it runs: error reply, counted as rejected.
@@ -80,6 +73,15 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     if !client.st.authenticated && !cmd.has_flag(CMD_NO_AUTH) {
         return reject(srv, client, &CmdError::NoAuth.text(), Some(cmd.id));
     }
+    // Over maxmemory: commands that may grow memory are refused (eviction, which
+    // would try to make room first, is not built yet).
+    if srv.config.maxmemory > 0
+        && cmd.has_flag(CMD_DENYOOM)
+        && crate::alloc::used_memory() as u64 > srv.config.maxmemory
+    {
+        let text = "OOM command not allowed when used memory > 'maxmemory'.";
+        return reject(srv, client, text, Some(cmd.id));
+    }
     if cmd.has_flag(CMD_PROTECTED) {
         let (name, option, allow) = if cmd.full_name.starts_with("debug") {
             (
@@ -94,7 +96,7 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
                 srv.config.enable_module_command,
             )
         };
-        if !allow.allows(is_local_client(client)) {
+        if !allow.allows(client.st.is_local()) {
             let text = format!(
                 "ERR {name} command not allowed. If the {option} option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
             );

@@ -4,7 +4,7 @@
 use super::Handler;
 use crate::db::{expire, generic};
 use crate::server::{admin, connection, info};
-use crate::types::string;
+use crate::types::{bitmap, string};
 
 /// Command name → handler.
 pub static HANDLERS: &[(&str, Handler)] = &[
@@ -31,6 +31,9 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("setrange", string::setrange),
     ("strlen", string::strlen),
     ("substr", string::getrange),
+    // Bitmaps
+    ("getbit", bitmap::getbit),
+    ("setbit", bitmap::setbit),
     // Keyspace
     ("copy", generic::copy),
     ("dbsize", generic::dbsize),

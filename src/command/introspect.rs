@@ -5,8 +5,8 @@
 use super::args::is_token;
 use super::keys::get_keys;
 use super::spec::{
-    acl_category_names, arg_flag_names, doc_flag_names, flag_names, key_spec_flag_names, ArgDoc,
-    BeginSearch, FindKeys,
+    acl_category_names, arg_flag_names, doc_flag_names, flag_names, key_spec_flag_names,
+    lookup_argv, ArgDoc, BeginSearch, FindKeys,
 };
 use super::{CmdError, CmdResult, Command, Ctx, Registry};
 use crate::protocol::reply::Reply;
@@ -334,17 +334,14 @@ pub fn command_list(ctx: &mut Ctx) -> CmdResult {
             let (kind, arg) = (ctx.argv.get(3), ctx.argv.get(4));
             if is_token(kind, "MODULE") {
             } else if is_token(kind, "ACLCAT") {
-                let Some(bit) = super::spec::acl_category_by_name(arg) else {
-                    return Err(CmdError::err(format!(
-                        "Unknown category '{}'",
-                        String::from_utf8_lossy(arg)
-                    )));
-                };
-                names.extend(
-                    all()
-                        .filter(|c| c.spec.acl_categories & bit != 0)
-                        .map(|c| c.full_name),
-                );
+                // An unknown category simply matches nothing.
+                if let Some(bit) = super::spec::acl_category_by_name(arg) {
+                    names.extend(
+                        all()
+                            .filter(|c| c.spec.acl_categories & bit != 0)
+                            .map(|c| c.full_name),
+                    );
+                }
             } else if is_token(kind, "PATTERN") {
                 names.extend(
                     all()
@@ -364,15 +361,13 @@ pub fn command_list(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
+/// GETKEYS reads key positions from the full command table, implemented or not:
+/// it is metadata about arguments, like the table Redis ships.
 fn getkeys_generic(ctx: &mut Ctx, with_flags: bool) -> CmdResult {
-    let reg = ctx.srv.registry;
     let argv: Vec<&[u8]> = ctx.argv.iter().skip(2).collect();
-    let view = super::OwnedArgv::from_parts(argv.iter().copied());
-    let cmd = match reg.lookup(&view.view()) {
-        Ok(c) if c.handler.is_some() => c,
-        _ => return Err(CmdError::err("Invalid command specified")),
-    };
-    let keys = get_keys(cmd.spec, &argv).map_err(|e| CmdError::raw(e.message()))?;
+    let spec = lookup_argv(super::table::COMMAND_TABLE, &argv)
+        .ok_or_else(|| CmdError::err("Invalid command specified"))?;
+    let keys = get_keys(spec, &argv).map_err(|e| CmdError::raw(e.message()))?;
     ctx.reply.array_len(keys.len());
     for (idx, flags) in keys {
         if with_flags {

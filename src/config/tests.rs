@@ -36,7 +36,23 @@ fn set1(c: &mut Config, name: &str, value: &str) -> Result<Vec<&'static str>, St
     c.set(&[(name.as_bytes(), value.as_bytes())])
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+/// A scratch directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> TempDir {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(
@@ -46,7 +62,7 @@ fn temp_dir(tag: &str) -> PathBuf {
         N.fetch_add(1, Ordering::SeqCst)
     ));
     std::fs::create_dir_all(&d).expect("create temp dir");
-    d
+    TempDir(d)
 }
 
 fn args(v: &[&str]) -> Vec<String> {
@@ -846,7 +862,8 @@ fn config_set_dir_chdirs_and_reports_strerror() {
         set1(&mut c, "dir", "/nonexistent-oxidis-dir").unwrap_err(),
         "ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory"
     );
-    let d = temp_dir("dir").canonicalize().unwrap();
+    let td = temp_dir("dir");
+    let d = td.canonicalize().unwrap();
     // A failing later pair puts the cwd back.
     assert!(c
         .set(&[(b"dir", d.to_str().unwrap().as_bytes()), (b"port", b"x")])

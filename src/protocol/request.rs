@@ -133,9 +133,8 @@ impl RequestParser {
             if buf[self.pos] != b'*' {
                 return self.parse_inline(buf);
             }
-            match self.parse_multibulk_header(buf, limits) {
-                Some(p) => return p,
-                None => {}
+            if let Some(p) = self.parse_multibulk_header(buf, limits) {
+                return p;
             }
         }
         self.parse_bulks(buf, limits)
@@ -438,6 +437,79 @@ mod tests {
                     Parsed::Command { .. } | Parsed::Empty => continue,
                     _ => break,
                 }
+            }
+        }
+    }
+
+    mod fuzz {
+        //! Property tests over the parser: any byte sequence, fed in any chunking,
+        //! parses without panicking, keeps every span inside the buffer, and never
+        //! moves backwards.
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Near-valid RESP: headers, lengths and payloads glued at random.
+        fn resp_fragments() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b"*".to_vec()),
+                Just(b"$".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"\n".to_vec()),
+                (-3i64..40).prop_map(|n| n.to_string().into_bytes()),
+                proptest::collection::vec(any::<u8>(), 0..12),
+                Just(b"\"quoted \\x41\"".to_vec()),
+                Just(b"PING\r\n".to_vec()),
+                Just(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".to_vec()),
+            ];
+            proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+        }
+
+        fn run(buf: &[u8], cuts: &[usize], limits: ParseLimits) {
+            let mut p = RequestParser::new();
+            let mut fed = 0;
+            let mut last_pos = 0;
+            for &cut in cuts.iter().chain(std::iter::once(&buf.len())) {
+                fed = fed.max(cut.min(buf.len()));
+                let view = &buf[..fed];
+                for _ in 0..64 {
+                    let r = p.parse(view, limits);
+                    assert!(p.pos >= last_pos && p.pos <= view.len());
+                    last_pos = p.pos;
+                    match r {
+                        Parsed::Command { inline } => {
+                            let src = if inline { &p.inline_buf[..] } else { view };
+                            for s in &p.spans {
+                                assert!(s.start + s.len <= src.len());
+                            }
+                        }
+                        Parsed::Empty => {}
+                        Parsed::NeedMore => break,
+                        Parsed::Error(e) => {
+                            assert!(e.reply.starts_with("Protocol error: "));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(buf in proptest::collection::vec(any::<u8>(), 0..256),
+                                           cuts in proptest::collection::vec(0usize..256, 0..6)) {
+                run(&buf, &cuts, OPEN);
+            }
+
+            #[test]
+            fn near_valid_resp_never_panics(buf in resp_fragments(),
+                                            cuts in proptest::collection::vec(0usize..512, 0..6),
+                                            authenticated in any::<bool>()) {
+                let limits = ParseLimits { max_bulk_len: 64, authenticated };
+                let mut sorted = cuts.clone();
+                sorted.sort_unstable();
+                run(&buf, &sorted, limits);
             }
         }
     }

@@ -5,6 +5,7 @@ use super::client::flags;
 use super::{unix_us, Server};
 use crate::command::args::is_token;
 use crate::command::{CmdError, CmdResult, Ctx};
+use crate::config::SetContext;
 use crate::db::keyspace::Keyspace;
 use crate::server::connection::help_reply;
 use crate::types::string::RStr;
@@ -25,7 +26,7 @@ pub fn config_get(ctx: &mut Ctx) -> CmdResult {
 /// CONFIG SET parameter value [parameter value ...]
 pub fn config_set(ctx: &mut Ctx) -> CmdResult {
     let mut args = ctx.args();
-    if args.remaining() % 2 != 0 || args.is_done() {
+    if !args.remaining().is_multiple_of(2) || args.is_done() {
         return Err(CmdError::WrongArity("config|set".into()));
     }
     let mut pairs = Vec::new();
@@ -35,10 +36,21 @@ pub fn config_set(ctx: &mut Ctx) -> CmdResult {
         pairs.push((name, value));
     }
     let backup = ctx.srv.config.clone();
-    let changed = ctx.srv.config.set(&pairs).map_err(CmdError::raw)?;
+    let set_ctx = SetContext {
+        loading: false,
+        client_is_local: ctx.client.is_local(),
+    };
+    let changed = ctx
+        .srv
+        .config
+        .set_ex(&pairs, set_ctx)
+        .map_err(CmdError::raw)?;
     if let Err(e) = apply_config_changes(ctx.srv, ctx.ks, &changed) {
         ctx.srv.config = backup;
         let _ = apply_config_changes(ctx.srv, ctx.ks, &changed);
+        if changed.contains(&"dir") {
+            let _ = ctx.srv.config.apply_dir();
+        }
         return Err(CmdError::raw(e));
     }
     ctx.reply.ok();
@@ -320,6 +332,8 @@ fn debug_protocol(ctx: &mut Ctx) -> CmdResult {
     match name.as_slice() {
         b"string" => r.bulk(b"Hello World"),
         b"integer" => r.int(12345),
+        // Redis's fixed sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         b"double" => r.double(3.141),
         b"bignum" => r.big_number(b"1234567999999999999999999999999999999"),
         b"null" => r.null(),

@@ -165,6 +165,13 @@ impl ClientState {
     pub fn has(&self, flag: u64) -> bool {
         self.flags & flag != 0
     }
+
+    /// A unix socket or loopback connection (what `local` protected configs allow).
+    pub fn is_local(&self) -> bool {
+        self.has(flags::UNIX_SOCKET)
+            || self.addr.starts_with("127.")
+            || self.addr.starts_with("[::1]:")
+    }
 }
 
 /// A client: socket and buffers plus its command-visible state.

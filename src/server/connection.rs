@@ -467,7 +467,7 @@ pub fn client_kill(ctx: &mut Ctx) -> CmdResult {
         f.skipme = false;
     } else {
         let mut args = ctx.args();
-        if args.remaining() % 2 != 0 {
+        if !args.remaining().is_multiple_of(2) {
             return Err(CmdError::Syntax);
         }
         while !args.is_done() {

@@ -16,7 +16,11 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
     let period_ms = 1000 / srv.hz.clamp(1, 500);
 
     // Instantaneous metrics every 100 ms.
-    if period_ms >= 100 || srv.cronloops % (100 / period_ms.max(1)) as u64 == 0 {
+    if period_ms >= 100
+        || srv
+            .cronloops
+            .is_multiple_of((100 / period_ms.max(1)) as u64)
+    {
         srv.stats
             .ops_samples
             .track(now, srv.stats.total_commands_processed);

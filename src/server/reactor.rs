@@ -240,8 +240,7 @@ impl EventLoop {
         }
         let mut total = 0usize;
         let mut closed = false;
-        loop {
-            let Some(conn) = c.conn.as_mut() else { break };
+        while let Some(conn) = c.conn.as_mut() {
             let want = IOBUF_LEN.max(
                 c.parser
                     .bulk_bytes_wanted(c.querybuf.len())

@@ -4,6 +4,7 @@
 //! OBJECT IDLETIME/FREQ and eviction read. Each type module owns its encodings and its
 //! commands; this module only names the types and their encodings.
 
+pub mod bitmap;
 pub mod string;
 
 use string::RStr;

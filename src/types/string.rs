@@ -456,10 +456,7 @@ pub fn setrange(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::err("offset is out of range"));
     }
     let db = ctx.db();
-    let existing_len = match ctx.ks.get_str_mut(db, key)? {
-        None => None,
-        Some(s) => Some(s.len()),
-    };
+    let existing_len = ctx.ks.get_str_mut(db, key)?.map(|s| s.len());
     match existing_len {
         None => {
             if val.is_empty() {
@@ -626,7 +623,7 @@ pub fn mget(ctx: &mut Ctx) -> CmdResult {
 }
 
 fn mset_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
-    if ctx.argv.len() % 2 == 0 {
+    if ctx.argv.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.cmd.full_name.to_string()));
     }
     let db = ctx.db();
@@ -663,6 +660,9 @@ pub fn mset(ctx: &mut Ctx) -> CmdResult {
 pub fn msetnx(ctx: &mut Ctx) -> CmdResult {
     mset_generic(ctx, true)
 }
+
+/// One IDX match: the range in the first string, the range in the second, its length.
+type LcsMatch = ((usize, usize), (usize, usize), usize);
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 pub fn lcs(ctx: &mut Ctx) -> CmdResult {
@@ -738,7 +738,7 @@ pub fn lcs(ctx: &mut Ctx) -> CmdResult {
     let mut result = vec![0u8; total];
     let mut idx = total;
     let (mut i, mut k) = (alen, blen);
-    let mut matches: Vec<((usize, usize), (usize, usize), usize)> = Vec::new();
+    let mut matches: Vec<LcsMatch> = Vec::new();
     let mut range: Option<((usize, usize), (usize, usize))> = None;
     while i > 0 && k > 0 {
         let mut emit = false;
