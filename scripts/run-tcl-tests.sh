@@ -25,6 +25,7 @@
 #   OXIDIS_TCL_TIMEOUT      wall-clock limit for the whole run in seconds (default 3000)
 #   OXIDIS_TCL_WORKDIR      work dir (default target/tcl-run); two runs at once need
 #                           different ones (and e.g. --baseport 31111 for one of them)
+#   OXIDIS_TCL_PREFLIGHT    0 disables the quick server start/PING/SIGTERM check (default 1)
 #   REDIS_SRC               Redis 7.0 source tree to take the suite from (see fetch-redis-tests.sh)
 set -euo pipefail
 
@@ -117,6 +118,71 @@ for tool in redis-cli redis-benchmark redis-check-aof; do
     fi
 done
 : >"$LOG"
+
+# ---------------------------------------------------------------- preflight
+# The harness waits 2 minutes for a server that never logs " PID: <pid>", and
+# forever for "Ready to accept", per start_server. Check that contract once,
+# quickly, with the suite's own default.conf, so a broken server fails fast.
+preflight() {
+    local dir=$WORK/preflight port pid i why="" reply=""
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    for ((i = 0; i < 100; i++)); do
+        port=$((30000 + RANDOM % 10000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
+    sed -e '/^port /d' -e '/^dir /d' -e '/^pidfile /d' "$WORK/tests/assets/default.conf" >"$dir/redis.conf"
+    # (default.conf has no final newline)
+    printf '\nport %s\ndir %s\nunixsocket %s\n' "$port" "$dir" "$dir/socket" >>"$dir/redis.conf"
+    : >"$dir/stdout"
+    (cd "$WORK" && exec src/redis-server "$dir/redis.conf") >"$dir/stdout" 2>"$dir/stderr" </dev/null 9>&- &
+    pid=$!
+    for ((i = 0; i < 150; i++)); do
+        why=""
+        grep -qs " PID: $pid" "$dir/stdout" || why="no ' PID: $pid' line in its stdout"
+        [[ -n $why ]] || grep -qs "Ready to accept" "$dir/stdout" || why="no 'Ready to accept' line in its stdout"
+        if [[ -z $why ]]; then
+            # the harness's own probe: inline PING, expects a +/- reply
+            reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'PING\r\n' >&3 \
+                && IFS= read -r -t 2 line <&3 && printf '%s' "$line") 2>/dev/null || true)
+            [[ $reply == [+-]* ]] || why="no reply to an inline PING on port $port"
+        fi
+        if [[ -z $why ]]; then
+            reply=$(timeout 5 redis-cli -p "$port" -n 9 ping 2>&1 || true)
+            [[ $reply == PONG ]] || why="SELECT 9 + PING via redis-cli answered '$reply'"
+        fi
+        [[ -n $why ]] || break
+        if ! kill -0 "$pid" 2>/dev/null; then
+            why="$why; the server exited"
+            break
+        fi
+        sleep 0.1
+    done
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        why=${why:-"did not exit within 10s of SIGTERM (the harness escalates to SIGSEGV/SIGKILL after 10s/20s)"}
+    fi
+    wait "$pid" 2>/dev/null || true
+    if [[ -n $why ]]; then
+        echo "preflight FAILED: $SERVER_BIN $dir/redis.conf: $why"
+        echo "--- stdout (last 30 lines) ---"
+        tail -n 30 "$dir/stdout" || true
+        echo "--- stderr (last 30 lines) ---"
+        tail -n 30 "$dir/stderr" || true
+        echo "TCL suite FAILED"
+        echo "0 passed, 1 failed, 0 skipped"
+        exit 1
+    fi
+    log "preflight ok: server starts, logs PID/Ready lines, answers PING and SELECT 9, exits on SIGTERM"
+}
+if [[ ${OXIDIS_TCL_PREFLIGHT:-1} != 0 ]]; then
+    preflight
+fi
 
 # ---------------------------------------------------------------- run
 strip_ansi() { sed -e 's/\x1b\[[0-9;]*m//g' -e 's/\r$//'; }

@@ -152,6 +152,7 @@ pub fn main(args: Vec<String>) -> i32 {
         error_stats: Default::default(),
         stats: Default::default(),
         timers: TimerWheel::new(now),
+        propagator: Default::default(),
         start_time: Instant::now(),
         start_unix_ms: now,
         run_id: random_hex_id(),

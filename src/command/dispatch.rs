@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use super::spec::{CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_PROTECTED, CMD_SKIP_MONITOR};
-use super::{Argv, CmdError, Ctx, LookupError};
+use super::{Argv, CmdError, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
 use crate::server::client::{flags, Client};
 use crate::server::{unix_ms, Server};
@@ -116,6 +116,7 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     let reply_mark = client.reply.buf.len();
 
     let handler = cmd.handler.expect("checked above");
+    let dirty_before = ks.dirty;
     let started = Instant::now();
     let result = {
         let mut ctx = Ctx {
@@ -147,12 +148,33 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         client.reply.buf.truncate(reply_mark.max(client.reply.sent));
         client.st.flags &= !flags::REPLY_SKIP;
     }
-    after_command(srv, ks);
+    let wrote = ks.dirty != dirty_before;
+    after_command(srv, ks, client.st.db, wrote.then_some(argv));
 }
 
-/// Work queued by the command: keyspace events, modified keys, expired deletions.
-/// Pub/Sub, WATCH, tracking and propagation plug in here as they land.
-fn after_command(_srv: &mut Server, ks: &mut Keyspace) {
+/// Work queued by the command: lazy-expiry DELs and the command itself go to the
+/// propagator (the command only when it changed the dataset, as rewritten by its
+/// handler); keyspace events and modified keys are consumed. Pub/Sub, WATCH and
+/// tracking plug in here as they land.
+pub fn after_command(srv: &mut Server, ks: &mut Keyspace, db: usize, written: Option<Argv>) {
+    if srv.propagator.active() {
+        let del: &[u8] = if srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        for (kdb, key) in ks.expired_deletions.drain(..) {
+            let a = OwnedArgv::from_parts([del, key.as_slice()]);
+            srv.propagator.feed(kdb, a.view());
+        }
+        if let Some(argv) = written {
+            match ks.rewritten.take() {
+                Some(r) => srv.propagator.feed(db, r.view()),
+                None => srv.propagator.feed(db, argv),
+            }
+        }
+    }
+    ks.rewritten = None;
     ks.events.clear();
     ks.modified.clear();
     ks.expired_deletions.clear();

@@ -1847,7 +1847,8 @@ mod tests {
         }
         drop(long_chain_dict(1_000_000));
         let mut d = long_chain_dict(1_000_000);
-        assert_eq!(d.stats().main.max_chain_len, 999_999);
+        // Key 0 lands in bucket 0 or elsewhere depending on the random hash seed.
+        assert!((999_999..=1_000_000).contains(&d.stats().main.max_chain_len));
         d.clear();
         assert!(d.is_empty());
         assert_eq!(d.bucket_count(), 0);

@@ -175,11 +175,20 @@ fn expire_generic(ctx: &mut Ctx, basetime: i64, seconds: bool) -> CmdResult {
         ctx.ks.delete(db, key);
         ctx.ks.dirty(1);
         ctx.ks.notify(notify::GENERIC, "del", key, db);
+        let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        ctx.ks.propagate_as(&[del, key]);
     } else {
         ctx.ks.dbs[db].set_expire(key, when);
         ctx.ks.modified(db, key);
         ctx.ks.notify(notify::GENERIC, "expire", key, db);
         ctx.ks.dirty(1);
+        // Relative and second-based forms propagate as an absolute time in ms.
+        let at = when.to_string();
+        ctx.ks.propagate_as(&[b"PEXPIREAT", key, at.as_bytes()]);
     }
     ctx.reply.int(1);
     Ok(())

@@ -72,6 +72,8 @@ pub struct Keyspace {
     pub modified: Vec<(usize, Vec<u8>)>,
     /// Deletions caused by lazy expiry, to propagate as DEL.
     pub expired_deletions: Vec<(usize, Vec<u8>)>,
+    /// How the running command is to be propagated, when not as received.
+    pub rewritten: Option<crate::command::OwnedArgv>,
 }
 
 /// 24-bit LRU clock resolution, as in Redis.
@@ -90,6 +92,7 @@ impl Keyspace {
             events: Vec::new(),
             modified: Vec::new(),
             expired_deletions: Vec::new(),
+            rewritten: None,
         }
     }
 
@@ -230,6 +233,12 @@ impl Keyspace {
         if self.modified.len() < 1024 {
             self.modified.push((db, key.to_vec()));
         }
+    }
+
+    /// Propagates the running command as `parts` instead of as received (to make it
+    /// deterministic: relative TTLs become absolute, floats become SET).
+    pub fn propagate_as(&mut self, parts: &[&[u8]]) {
+        self.rewritten = Some(crate::command::OwnedArgv::from_parts(parts.iter().copied()));
     }
 
     /// Adds `n` to the dirty counter.

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod cron;
 pub mod info;
 pub mod latency;
+pub mod propagate;
 pub mod reactor;
 pub mod timer;
 
@@ -143,6 +144,8 @@ pub struct Server {
     pub error_stats: std::collections::BTreeMap<String, u64>,
     pub stats: Stats,
     pub timers: TimerWheel<Timer>,
+    /// The write stream to the AOF and replicas.
+    pub propagator: propagate::Propagator,
     pub start_time: Instant,
     pub start_unix_ms: i64,
     pub run_id: String,

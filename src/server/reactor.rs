@@ -335,8 +335,9 @@ impl EventLoop {
                 Parsed::Empty => continue,
                 Parsed::NeedMore => break,
                 Parsed::Error(e) => {
-                    c.reply.error(&e.reply);
-                    self.srv.count_error(&e.reply);
+                    let text = format!("ERR {}", e.reply);
+                    c.reply.error(&text);
+                    self.srv.count_error(&text);
                     log::debug!(
                         "Protocol error ({}) from client: id={} addr={}",
                         e.reason,

@@ -296,6 +296,17 @@ fn set_generic(
     if let Some(ms) = expire_ms {
         ctx.ks.dbs[db].set_expire(key, ms);
         ctx.ks.notify(notify::GENERIC, "expire", key, db);
+        // Propagate the TTL as an absolute time so replicas and the AOF agree.
+        let when = ms.to_string();
+        ctx.ks
+            .propagate_as(&[b"SET", key, val, b"PXAT", when.as_bytes()]);
+    } else if opts.get || ok_reply.is_some() {
+        // SET ... GET, GETSET-like and SETNX propagate as a plain SET.
+        let mut parts: Vec<&[u8]> = vec![b"SET", key, val];
+        if keep_ttl {
+            parts.push(b"KEEPTTL");
+        }
+        ctx.ks.propagate_as(&parts);
     }
     if !opts.get {
         match ok_reply {
@@ -358,6 +369,7 @@ pub fn getdel(ctx: &mut Ctx) -> CmdResult {
     if ctx.ks.delete(db, key) {
         ctx.ks.notify(notify::GENERIC, "del", key, db);
         ctx.ks.dirty(1);
+        ctx.ks.propagate_as(&[b"DEL", key]);
     }
     Ok(())
 }
@@ -380,16 +392,25 @@ pub fn getex(ctx: &mut Ctx) -> CmdResult {
         if ms <= crate::server::unix_ms() && !ctx.ks.is_replica {
             ctx.ks.delete(db, key);
             ctx.ks.notify(notify::GENERIC, "del", key, db);
+            let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            ctx.ks.propagate_as(&[del, key]);
         } else {
             ctx.ks.dbs[db].set_expire(key, ms);
             ctx.ks.modified(db, key);
             ctx.ks.notify(notify::GENERIC, "expire", key, db);
+            let when = ms.to_string();
+            ctx.ks.propagate_as(&[b"PEXPIREAT", key, when.as_bytes()]);
         }
         ctx.ks.dirty(1);
     } else if opts.expire == ExpireArg::Persist && ctx.ks.dbs[db].remove_expire(key) {
         ctx.ks.modified(db, key);
         ctx.ks.notify(notify::GENERIC, "persist", key, db);
         ctx.ks.dirty(1);
+        ctx.ks.propagate_as(&[b"PERSIST", key]);
     }
     Ok(())
 }
@@ -399,10 +420,11 @@ pub fn getset(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.argv.get(1);
     reply_get(ctx, key)?;
     let db = ctx.db();
-    ctx.ks
-        .set_or_add(db, key, str_value(ctx.argv.get(2)), false);
+    let val = ctx.argv.get(2);
+    ctx.ks.set_or_add(db, key, str_value(val), false);
     ctx.ks.notify(notify::STRING, "set", key, db);
     ctx.ks.dirty(1);
+    ctx.ks.propagate_as(&[b"SET", key, val]);
     Ok(())
 }
 
@@ -602,6 +624,8 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     ctx.ks.set_or_add(db, key, Value::Str(val), true);
     ctx.ks.notify(notify::STRING, "incrbyfloat", key, db);
     ctx.ks.dirty(1);
+    // Float formatting may differ between builds: propagate the result, not the sum.
+    ctx.ks.propagate_as(&[b"SET", key, &text, b"KEEPTTL"]);
     ctx.reply.bulk(&text);
     Ok(())
 }

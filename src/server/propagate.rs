@@ -1,0 +1,96 @@
+//! Propagation: the one path every write takes on its way to the AOF and replicas.
+//!
+//! After a command that changed the dataset (its `dirty` counter moved), dispatch
+//! hands the command — as the handler rewrote it to be deterministic (SET EX becomes
+//! SET PXAT, EXPIRE becomes PEXPIREAT, INCRBYFLOAT becomes SET KEEPTTL, ...) — to
+//! `Propagator::feed`, preceded by the DELs of keys lazy expiry removed. The
+//! propagator encodes the stream as RESP with a SELECT whenever the database changes,
+//! exactly what a Redis replica receives. Consumers (AOF, replicas, SYNC clients)
+//! drain `stream`; while there are none, nothing is encoded and nothing is copied.
+
+use crate::command::Argv;
+
+/// The replication/AOF command stream.
+#[derive(Debug, Default)]
+pub struct Propagator {
+    /// Number of attached consumers; zero means propagation is free.
+    pub consumers: usize,
+    /// Database the stream last selected.
+    selected_db: Option<usize>,
+    /// Encoded commands not yet taken by the consumers.
+    pub stream: Vec<u8>,
+    /// Total bytes ever encoded (the replication offset).
+    pub offset: u64,
+}
+
+fn write_multibulk<'a, I: ExactSizeIterator<Item = &'a [u8]>>(out: &mut Vec<u8>, args: I) {
+    out.push(b'*');
+    crate::util::numbers::write_i64(out, args.len() as i64);
+    out.extend_from_slice(b"\r\n");
+    for a in args {
+        out.push(b'$');
+        crate::util::numbers::write_i64(out, a.len() as i64);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+impl Propagator {
+    /// True when someone will read the stream.
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.consumers > 0
+    }
+
+    /// Appends one command executed against `db`.
+    pub fn feed(&mut self, db: usize, argv: Argv) {
+        if !self.active() {
+            return;
+        }
+        let start = self.stream.len();
+        if self.selected_db != Some(db) {
+            let n = db.to_string();
+            write_multibulk(&mut self.stream, [&b"SELECT"[..], n.as_bytes()].into_iter());
+            self.selected_db = Some(db);
+        }
+        write_multibulk(&mut self.stream, argv.iter());
+        self.offset += (self.stream.len() - start) as u64;
+    }
+
+    /// Forgets the selected database, so the next command re-selects (a new
+    /// consumer, or after FLUSHALL/SWAPDB).
+    pub fn reset_selected_db(&mut self) {
+        self.selected_db = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::OwnedArgv;
+
+    #[test]
+    fn nothing_is_encoded_without_consumers() {
+        let mut p = Propagator::default();
+        let a = OwnedArgv::from_parts([&b"SET"[..], b"k", b"v"]);
+        p.feed(0, a.view());
+        assert!(p.stream.is_empty());
+        assert_eq!(p.offset, 0);
+    }
+
+    #[test]
+    fn select_precedes_a_change_of_database() {
+        let mut p = Propagator {
+            consumers: 1,
+            ..Default::default()
+        };
+        let a = OwnedArgv::from_parts([&b"DEL"[..], b"k"]);
+        p.feed(9, a.view());
+        p.feed(9, a.view());
+        p.feed(0, a.view());
+        let expected = "*2\r\n$6\r\nSELECT\r\n$1\r\n9\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n";
+        assert_eq!(String::from_utf8_lossy(&p.stream), expected);
+        assert_eq!(p.offset, expected.len() as u64);
+    }
+}
