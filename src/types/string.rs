@@ -135,7 +135,7 @@ use crate::command::args::is_token;
 use crate::command::{CmdError, CmdResult, Ctx};
 use crate::db::keyspace::notify;
 use crate::types::Value;
-use crate::util::numbers::{format_long_double_human, parse_f64};
+use crate::util::numbers::LongDouble;
 
 /// Largest string a command may build (`proto-max-bulk-len`).
 fn check_string_length(ctx: &Ctx, size: u64) -> CmdResult {
@@ -605,17 +605,19 @@ pub fn decrby(ctx: &mut Ctx) -> CmdResult {
 /// INCRBYFLOAT key increment
 pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
     let key = ctx.argv.get(1);
-    let by = parse_f64(ctx.argv.get(2)).ok_or(CmdError::NotFloat)?;
+    // Redis computes in long double; LongDouble models it exactly, so results
+    // (0.1 + 0.2 = "0.3", 1e400) match byte for byte.
+    let by = LongDouble::parse(ctx.argv.get(2)).ok_or(CmdError::NotFloat)?;
     let db = ctx.db();
     let cur = match ctx.ks.get_str_mut(db, key)? {
-        None => 0.0,
-        Some(s) => parse_f64(&s.bytes()).ok_or(CmdError::NotFloat)?,
+        None => LongDouble::ZERO,
+        Some(s) => LongDouble::parse(&s.bytes()).ok_or(CmdError::NotFloat)?,
     };
     let new = cur + by;
-    if new.is_nan() || new.is_infinite() {
+    if !new.is_finite() {
         return Err(CmdError::err("increment would produce NaN or Infinity"));
     }
-    let text = format_long_double_human(new);
+    let text = new.to_human_bytes();
     let val = if text.len() <= EMBSTR_SIZE_LIMIT {
         RStr::Embstr(text.as_slice().into())
     } else {

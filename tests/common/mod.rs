@@ -23,7 +23,7 @@ impl TestServer {
     /// Starts the server with extra `--directive value` arguments.
     pub fn start(extra: &[&str]) -> TestServer {
         let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
             .args([
                 "--port",
                 &port.to_string(),
@@ -44,6 +44,8 @@ impl TestServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("server did not start on port {port}");
     }
 
