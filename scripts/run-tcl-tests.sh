@@ -12,7 +12,13 @@
 # runtest's --skipfile). The harness output is shown and saved to
 # target/tcl-run/output.log; the last line printed is 'N passed, N failed,
 # N skipped'. Exit status is non-zero if any test failed, a unit did not
-# finish (harness exception/crash/timeout), or nothing ran at all.
+# finish (harness exception/crash/timeout), or no test ran and no unit
+# completed (a list of test-less units such as unit/printver alone passes
+# with '0 passed, 0 failed'). If the harness dies early (an [exception] ends
+# runtest), the units it had not started are run again in a new harness.
+# Before the harness, a preflight starts the server once with the suite's
+# default.conf and checks the start-up contract, so a broken server fails in
+# seconds rather than after runtest's 2-minute-per-server waits.
 #
 # Usage: bash scripts/run-tcl-tests.sh [extra runtest args, e.g. --only 'SET and GET an item']
 # Environment:

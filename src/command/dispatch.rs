@@ -205,6 +205,7 @@ fn feed_monitors(srv: &mut Server, client: &Client, argv: &Argv) {
         if let Some(mut m) = srv.take_client(slot) {
             m.reply.raw(&line);
             srv.queue_write(&mut m);
+            crate::server::reactor::enforce_obuf_limits(srv, &mut m);
             srv.put_client(slot, m);
         }
     }

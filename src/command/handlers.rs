@@ -3,7 +3,7 @@
 
 use super::Handler;
 use crate::db::{expire, generic};
-use crate::server::{admin, connection, info};
+use crate::server::{admin, connection, info, memory};
 use crate::types::{bitmap, string};
 
 /// Command name → handler.
@@ -103,6 +103,12 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("debug", admin::debug),
     ("info", info::info),
     ("lastsave", admin::lastsave),
+    ("memory|doctor", memory::memory_doctor),
+    ("memory|help", memory::memory_help),
+    ("memory|malloc-stats", memory::memory_malloc_stats),
+    ("memory|purge", memory::memory_purge),
+    ("memory|stats", memory::memory_stats),
+    ("memory|usage", memory::memory_usage),
     ("monitor", admin::monitor),
     ("shutdown", admin::shutdown),
     ("time", admin::time),

@@ -63,6 +63,17 @@ pub fn apply_config_changes(
     ks: &mut Keyspace,
     changed: &[&str],
 ) -> Result<(), String> {
+    if let Some(name) = changed
+        .iter()
+        .find(|n| matches!(**n, "port" | "bind" | "unixsocket"))
+    {
+        if let Err(e) = super::reactor::rebind_listeners(srv) {
+            log::warn!("{e}");
+            return Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - Unable to listen on this port"
+            ));
+        }
+    }
     for name in changed {
         match *name {
             "loglevel" => crate::logging::set_level(srv.config.loglevel),

@@ -130,6 +130,8 @@ pub struct ClientState {
     pub ssub: usize,
     /// Commands queued in MULTI (-1 when not in MULTI, as CLIENT LIST shows).
     pub multi: i64,
+    /// When the output buffer first went over its soft limit (ms), 0 if it is not.
+    pub obuf_soft_limit_since_ms: i64,
 }
 
 impl ClientState {
@@ -158,6 +160,7 @@ impl ClientState {
             psub: 0,
             ssub: 0,
             multi: -1,
+            obuf_soft_limit_since_ms: 0,
         }
     }
 
@@ -172,6 +175,40 @@ impl ClientState {
             || self.addr.starts_with("127.")
             || self.addr.starts_with("[::1]:")
     }
+}
+
+/// The `client-output-buffer-limit` class of a client.
+pub fn obuf_class(st: &ClientState) -> usize {
+    if st.has(flags::SLAVE) && !st.has(flags::MONITOR) {
+        crate::config::OBUF_REPLICA
+    } else if st.has(flags::PUBSUB) {
+        crate::config::OBUF_PUBSUB
+    } else {
+        crate::config::OBUF_NORMAL
+    }
+}
+
+/// True when `pending` output bytes break the client's hard limit, or have stayed
+/// over its soft limit for longer than allowed (Redis's checkClientOutputBufferLimits).
+pub fn obuf_limit_reached(
+    st: &mut ClientState,
+    pending: usize,
+    limit: &crate::config::ClientBufferLimit,
+    now_ms: i64,
+) -> bool {
+    let pending = pending as u64;
+    if limit.hard_limit_bytes > 0 && pending >= limit.hard_limit_bytes {
+        return true;
+    }
+    if limit.soft_limit_bytes > 0 && pending >= limit.soft_limit_bytes {
+        if st.obuf_soft_limit_since_ms == 0 {
+            st.obuf_soft_limit_since_ms = now_ms;
+            return false;
+        }
+        return (now_ms - st.obuf_soft_limit_since_ms) / 1000 > limit.soft_limit_seconds;
+    }
+    st.obuf_soft_limit_since_ms = 0;
+    false
 }
 
 /// A client: socket and buffers plus its command-visible state.

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod cron;
 pub mod info;
 pub mod latency;
+pub mod memory;
 pub mod propagate;
 pub mod reactor;
 pub mod timer;

@@ -331,6 +331,7 @@ impl EventLoop {
                     c.st.argv_mem = parser.spans.iter().map(|s| s.len).sum();
                     execute(&mut self.srv, &mut self.ks, c, argv);
                     c.st.argv_mem = 0;
+                    enforce_obuf_limits(&mut self.srv, c);
                 }
                 Parsed::Empty => continue,
                 Parsed::NeedMore => break,
@@ -436,6 +437,26 @@ impl EventLoop {
     /// Frees a client: deregisters its socket and releases its slot.
     pub fn close_client(&mut self, slot: usize) {
         close_client_slot(&mut self.srv, slot);
+    }
+}
+
+/// Schedules `c` to be closed when its pending output breaks its class's
+/// `client-output-buffer-limit`.
+pub fn enforce_obuf_limits(srv: &mut Server, c: &mut Client) {
+    if c.st.has(flags::CLOSE_ASAP) {
+        return;
+    }
+    let limit = srv.config.client_output_buffer_limit[super::client::obuf_class(&c.st)];
+    if super::client::obuf_limit_reached(&mut c.st, c.reply.pending(), &limit, unix_ms()) {
+        log::warn!(
+            "Client id={} addr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            c.st.id,
+            c.st.addr,
+            c.st.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default()
+        );
+        c.st.flags |= flags::CLOSE_ASAP;
+        srv.stats.client_outbuf_limit_disconnections += 1;
+        srv.to_close.push(c.st.slot);
     }
 }
 
@@ -591,6 +612,27 @@ pub fn bind_listeners(srv: &mut Server) -> Result<(), String> {
         srv.listeners.push(Listener::Unix(l));
     }
     Ok(())
+}
+
+/// Closes every listener and binds again from the current config (CONFIG SET port,
+/// bind). On failure the caller restores the old config and calls this again.
+pub fn rebind_listeners(srv: &mut Server) -> Result<(), String> {
+    for mut l in std::mem::take(&mut srv.listeners) {
+        let _ = match &mut l {
+            Listener::Tcp(t) => srv.poll.registry().deregister(t),
+            Listener::Unix(u) => srv.poll.registry().deregister(u),
+        };
+    }
+    let r = bind_listeners(srv);
+    if r.is_err() {
+        for mut l in std::mem::take(&mut srv.listeners) {
+            let _ = match &mut l {
+                Listener::Tcp(t) => srv.poll.registry().deregister(t),
+                Listener::Unix(u) => srv.poll.registry().deregister(u),
+            };
+        }
+    }
+    r
 }
 
 /// The C library's text for an OS error ("Address already in use").
