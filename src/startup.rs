@@ -154,6 +154,7 @@ pub fn main(args: Vec<String>) -> i32 {
         timers: TimerWheel::new(now),
         propagator: Default::default(),
         start_time: Instant::now(),
+        clock_base: (Instant::now(), now),
         start_unix_ms: now,
         run_id: random_hex_id(),
         replid: random_hex_id(),

@@ -9,7 +9,7 @@ use super::spec::{CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_PROTECTED, CMD_SKIP_M
 use super::{Argv, CmdError, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
 use crate::server::client::{flags, Client};
-use crate::server::{unix_ms, Server};
+use crate::server::Server;
 
 /// Redis's "unknown command" text: the name and up to 128 bytes of arguments.
 fn unknown_command_error(argv: &Argv) -> String {
@@ -48,7 +48,8 @@ fn reject(srv: &mut Server, client: &mut Client, text: &str, cmd_id: Option<usiz
 
 /// Runs one command for `client`.
 pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: Argv) {
-    let now = unix_ms();
+    let started = Instant::now();
+    let now = srv.unix_ms_at(started);
     ks.set_time(now);
     client.st.last_interaction_ms = now;
 
@@ -117,7 +118,6 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
 
     let handler = cmd.handler.expect("checked above");
     let dirty_before = ks.dirty;
-    let started = Instant::now();
     let result = {
         let mut ctx = Ctx {
             srv,

@@ -52,7 +52,7 @@ pub fn active_expire_cycle(ks: &mut Keyspace, budget_us: u64) {
                 if ks.dbs[db].remove(key).is_some() {
                     ks.stats.expired_keys += 1;
                     ks.notify(notify::EXPIRED, "expired", key, db);
-                    ks.modified.push((db, key.clone()));
+                    ks.modified(db, key);
                     ks.expired_deletions.push((db, key.clone()));
                 }
             }

@@ -70,6 +70,9 @@ pub struct Keyspace {
     pub events: Vec<KeyspaceEvent>,
     /// Keys written by the running command (WATCH, client-side caching).
     pub modified: Vec<(usize, Vec<u8>)>,
+    /// Record `modified` keys: set while some client WATCHes keys or tracks them,
+    /// so plain writes copy no key.
+    pub track_modified: bool,
     /// Deletions caused by lazy expiry, to propagate as DEL.
     pub expired_deletions: Vec<(usize, Vec<u8>)>,
     /// How the running command is to be propagated, when not as received.
@@ -91,6 +94,7 @@ impl Keyspace {
             notify_flags: 0,
             events: Vec::new(),
             modified: Vec::new(),
+            track_modified: false,
             expired_deletions: Vec::new(),
             rewritten: None,
         }
@@ -114,7 +118,7 @@ impl Keyspace {
         d.remove(key);
         self.stats.expired_keys += 1;
         self.notify(notify::EXPIRED, "expired", key, db);
-        self.modified.push((db, key.to_vec()));
+        self.modified(db, key);
         self.expired_deletions.push((db, key.to_vec()));
         true
     }
@@ -208,11 +212,11 @@ impl Keyspace {
 
     /// Stores `value`, raising `new` when the key did not exist.
     pub fn set_or_add(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
-        if self.dbs[db].dict.contains_key(key) {
-            self.set(db, key, value, keep_ttl);
-        } else {
-            self.add(db, key, value);
+        let obj = RObj::new(value, self.lru_clock);
+        if !self.dbs[db].set(key, obj, keep_ttl) {
+            self.notify(notify::NEW, "new", key, db);
         }
+        self.modified(db, key);
     }
 
     /// Deletes `key`; true when it existed (expired keys count as absent).
@@ -230,7 +234,7 @@ impl Keyspace {
 
     /// Records that `key` changed (WATCH, tracking).
     pub fn modified(&mut self, db: usize, key: &[u8]) {
-        if self.modified.len() < 1024 {
+        if self.track_modified && self.modified.len() < 1024 {
             self.modified.push((db, key.to_vec()));
         }
     }

@@ -73,15 +73,18 @@ impl Db {
         self.expires.remove(key).is_some()
     }
 
-    /// Adds or overwrites `key`. Overwriting drops the TTL unless `keep_ttl`.
-    pub fn set(&mut self, key: &[u8], obj: RObj, keep_ttl: bool) {
+    /// Adds or overwrites `key` with one lookup; true when it existed. Overwriting
+    /// drops the TTL unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], obj: RObj, keep_ttl: bool) -> bool {
         if let Some(slot) = self.dict.get_mut(key) {
             *slot = obj;
-            if !keep_ttl {
+            if !keep_ttl && !self.expires.is_empty() {
                 self.expires.remove(key);
             }
+            true
         } else {
-            self.dict.insert(key.into(), obj);
+            self.dict.insert_new(key.into(), obj);
+            false
         }
     }
 

@@ -271,6 +271,20 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             Ok(())
         }
         b"object" if argc == 3 => debug_object(ctx),
+        b"htstats" if argc == 3 => {
+            let dbid =
+                crate::util::numbers::parse_i64(ctx.argv.get(2)).ok_or(CmdError::NotInteger)?;
+            if dbid < 0 || dbid >= ctx.ks.dbs.len() as i64 {
+                return Err(CmdError::err("Out of range database"));
+            }
+            let d = &ctx.ks.dbs[dbid as usize];
+            let mut text = String::from("[Dictionary HT]\n");
+            d.dict.write_stats(&mut text, true);
+            text.push_str("[Expires HT]\n");
+            d.expires.write_stats(&mut text, true);
+            ctx.reply.verbatim(text.as_bytes(), "txt");
+            Ok(())
+        }
         b"protocol" if argc == 3 => debug_protocol(ctx),
         b"populate" if (3..=5).contains(&argc) => debug_populate(ctx),
         b"digest" if argc == 2 => {

@@ -2,7 +2,7 @@
 //! per-connection state commands read and change (selected db, name, flags, RESP
 //! version, authentication).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 use mio::net::{TcpStream, UnixStream};
 
@@ -54,11 +54,23 @@ pub enum Conn {
 }
 
 impl Conn {
-    pub fn read_into(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Tcp(s) => s.read(buf),
-            Conn::Unix(s) => s.read(buf),
+    /// Reads up to `max` bytes, appending them to `buf` without zeroing its spare
+    /// capacity first (the query buffer is read into on every request).
+    pub fn read_append(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        buf.reserve(max);
+        let spare = buf.spare_capacity_mut();
+        let n = spare.len().min(max);
+        // SAFETY: read(2) writes at most `n` bytes into the spare capacity, which is
+        // valid for writes of that length; on success exactly `r` bytes were
+        // initialized, so extending the length by `r` exposes only written bytes.
+        let r = unsafe { libc::read(self.fd(), spare.as_mut_ptr() as *mut libc::c_void, n) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
         }
+        let r = r as usize;
+        // SAFETY: see above; r <= n <= spare capacity.
+        unsafe { buf.set_len(buf.len() + r) };
+        Ok(r)
     }
 
     pub fn write_from(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -148,6 +148,9 @@ pub struct Server {
     /// The write stream to the AOF and replicas.
     pub propagator: propagate::Propagator,
     pub start_time: Instant,
+    /// A monotonic instant and the unix time (ms) it corresponds to, re-read by
+    /// cron: commands derive the time from the one clock read they make anyway.
+    pub clock_base: (Instant, i64),
     pub start_unix_ms: i64,
     pub run_id: String,
     pub replid: String,
@@ -208,6 +211,13 @@ impl Server {
         } else if self.error_stats.len() < 128 {
             self.error_stats.insert(code.to_string(), 1);
         }
+    }
+
+    /// Unix time (ms) at monotonic instant `t`.
+    #[inline]
+    pub fn unix_ms_at(&self, t: Instant) -> i64 {
+        let (base, base_ms) = self.clock_base;
+        base_ms + t.saturating_duration_since(base).as_millis() as i64
     }
 
     /// Seconds since start.

@@ -246,17 +246,12 @@ impl EventLoop {
                     .bulk_bytes_wanted(c.querybuf.len())
                     .min(READ_BUDGET),
             );
-            let old = c.querybuf.len();
-            c.querybuf.resize(old + want, 0);
-            let r = conn.read_into(&mut c.querybuf[old..]);
-            match r {
+            match conn.read_append(&mut c.querybuf, want) {
                 Ok(0) => {
-                    c.querybuf.truncate(old);
                     closed = true;
                     break;
                 }
                 Ok(n) => {
-                    c.querybuf.truncate(old + n);
                     total += n;
                     self.srv.stats.total_reads_processed += 1;
                     if total >= READ_BUDGET {
@@ -264,18 +259,15 @@ impl EventLoop {
                         break;
                     }
                 }
-                Err(e) => {
-                    c.querybuf.truncate(old);
-                    match e.kind() {
-                        ErrorKind::WouldBlock => break,
-                        ErrorKind::Interrupted => continue,
-                        _ => {
-                            log::debug!("Reading from client: {e}");
-                            closed = true;
-                            break;
-                        }
+                Err(e) => match e.kind() {
+                    ErrorKind::WouldBlock => break,
+                    ErrorKind::Interrupted => continue,
+                    _ => {
+                        log::debug!("Reading from client: {e}");
+                        closed = true;
+                        break;
                     }
-                }
+                },
             }
         }
         c.st.net_input_bytes += total as u64;

@@ -279,15 +279,20 @@ fn set_generic(
         reply_get(ctx, key)?;
     }
     let db = ctx.db();
-    let found = ctx.ks.lookup_write(db, key).is_some();
-    if (opts.nx && found) || (opts.xx && !found) {
-        if !opts.get {
-            match ok_reply {
-                Some(_) => ctx.reply.int(0),
-                None => ctx.reply.null(),
+    if opts.nx || opts.xx {
+        let found = ctx.ks.lookup_write(db, key).is_some();
+        if (opts.nx && found) || (opts.xx && !found) {
+            if !opts.get {
+                match ok_reply {
+                    Some(_) => ctx.reply.int(0),
+                    None => ctx.reply.null(),
+                }
             }
+            return Ok(());
         }
-        return Ok(());
+    } else {
+        // Still reclaim (and report) an expired key before overwriting it.
+        ctx.ks.expire_if_needed(db, key);
     }
     let keep_ttl = opts.expire == ExpireArg::KeepTtl;
     ctx.ks.set_or_add(db, key, str_value(val), keep_ttl);
