@@ -153,6 +153,7 @@ pub fn main(args: Vec<String>) -> i32 {
         stats: Default::default(),
         timers: TimerWheel::new(now),
         propagator: Default::default(),
+        blocking: Default::default(),
         start_time: Instant::now(),
         clock_base: (Instant::now(), now),
         start_unix_ms: now,

@@ -105,7 +105,12 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         }
     }
 
-    if !srv.monitors.is_empty() && !cmd.has_flag(CMD_SKIP_MONITOR) && !cmd.has_flag(CMD_ADMIN) {
+    let rerun = client.st.has(flags::BLOCKED);
+    if !rerun
+        && !srv.monitors.is_empty()
+        && !cmd.has_flag(CMD_SKIP_MONITOR)
+        && !cmd.has_flag(CMD_ADMIN)
+    {
         feed_monitors(srv, client, &argv);
     }
 
@@ -130,13 +135,21 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         handler(&mut ctx)
     };
     let elapsed_ns = started.elapsed().as_nanos() as u64;
-    let stats = &mut srv.command_stats[cmd.id];
-    stats.calls += 1;
-    stats.usec += elapsed_ns / 1000;
-    if srv.config.latency_tracking {
-        srv.latency[cmd.id].record(elapsed_ns);
+    if let Some(req) = srv.blocking.pending.take() {
+        crate::server::blocking::register(srv, ks, client, cmd.id, argv.to_owned_argv(), req);
     }
-    srv.stats.total_commands_processed += 1;
+    // A command that blocked is counted when it completes (served or timed out).
+    let stats = &mut srv.command_stats[cmd.id];
+    stats.usec += elapsed_ns / 1000;
+    if !client.st.has(flags::BLOCKED) {
+        stats.calls += 1;
+        if srv.config.latency_tracking {
+            srv.latency[cmd.id].record(elapsed_ns);
+        }
+    }
+    if !rerun {
+        srv.stats.total_commands_processed += 1;
+    }
     if let Err(e) = result {
         let text = e.text();
         client.reply.error(&text);
@@ -178,6 +191,7 @@ pub fn after_command(srv: &mut Server, ks: &mut Keyspace, db: usize, written: Op
     ks.events.clear();
     ks.modified.clear();
     ks.expired_deletions.clear();
+    crate::server::blocking::serve_ready_keys(srv, ks);
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.

@@ -6,7 +6,16 @@ use crate::db::{expire, generic};
 use crate::server::{admin, connection, info, memory};
 use crate::types::{bitmap, string};
 
-/// Command name → handler.
+/// Every command table: the ones below plus one per data type module.
+pub static ALL: &[&[(&str, Handler)]] = &[
+    HANDLERS,
+    crate::types::list::COMMANDS,
+    crate::types::hash::COMMANDS,
+    crate::types::set::COMMANDS,
+    crate::types::zset::COMMANDS,
+];
+
+/// Command name → handler (strings, keyspace, connection and server commands).
 pub static HANDLERS: &[(&str, Handler)] = &[
     // Strings
     ("append", string::append),
@@ -77,6 +86,7 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("client|no-evict", connection::client_no_evict),
     ("client|reply", connection::client_reply),
     ("client|setname", connection::client_setname),
+    ("client|unblock", connection::client_unblock),
     ("echo", connection::echo),
     ("hello", connection::hello),
     ("ping", connection::ping),

@@ -91,7 +91,10 @@ impl Registry {
     /// Builds the registry from the static table and the handler list; leaked so that
     /// `&'static Command` can travel with a running command.
     pub fn build() -> &'static Registry {
-        let handlers: HashMap<&'static str, Handler> = handlers::HANDLERS.iter().copied().collect();
+        let handlers: HashMap<&'static str, Handler> = handlers::ALL
+            .iter()
+            .flat_map(|t| t.iter().copied())
+            .collect();
         let mut reg = Registry {
             commands: Vec::new(),
             top: HashMap::new(),

@@ -11,12 +11,7 @@ use crate::types::Value;
 use crate::util::sha1::{hex, Sha1};
 
 fn value_digest(h: &mut Sha1, v: &Value) {
-    match v {
-        Value::Str(s) => {
-            h.update(b"string");
-            h.update(&s.bytes());
-        }
-    }
+    v.digest(h);
 }
 
 /// Digest of one key (name, value, expire); `None` when absent.

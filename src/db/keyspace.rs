@@ -77,6 +77,11 @@ pub struct Keyspace {
     pub expired_deletions: Vec<(usize, Vec<u8>)>,
     /// How the running command is to be propagated, when not as received.
     pub rewritten: Option<crate::command::OwnedArgv>,
+    /// Keys some client is blocked on, with the number of waiters.
+    pub blocking_keys: std::collections::HashMap<(usize, Vec<u8>), usize>,
+    /// Keys that received data while somebody waits on them, to serve after the
+    /// command.
+    pub ready_keys: Vec<(usize, Vec<u8>)>,
 }
 
 /// 24-bit LRU clock resolution, as in Redis.
@@ -97,6 +102,8 @@ impl Keyspace {
             track_modified: false,
             expired_deletions: Vec::new(),
             rewritten: None,
+            blocking_keys: std::collections::HashMap::new(),
+            ready_keys: Vec::new(),
         }
     }
 
@@ -180,6 +187,7 @@ impl Keyspace {
                 value: Value::Str(s),
                 ..
             }) => Ok(Some(s)),
+            Some(_) => Err(CmdError::WrongType),
         }
     }
 
@@ -191,6 +199,7 @@ impl Keyspace {
                 value: Value::Str(s),
                 ..
             }) => Ok(Some(s)),
+            Some(_) => Err(CmdError::WrongType),
         }
     }
 
@@ -243,6 +252,34 @@ impl Keyspace {
     /// deterministic: relative TTLs become absolute, floats become SET).
     pub fn propagate_as(&mut self, parts: &[&[u8]]) {
         self.rewritten = Some(crate::command::OwnedArgv::from_parts(parts.iter().copied()));
+    }
+
+    /// Notes that `key` received data: blocked clients waiting on it will be served
+    /// after the command. Costs nothing while nobody is blocked.
+    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if self.blocking_keys.is_empty() {
+            return;
+        }
+        let k = (db, key.to_vec());
+        if self.blocking_keys.contains_key(&k) && !self.ready_keys.contains(&k) {
+            self.ready_keys.push(k);
+        }
+    }
+
+    /// Counts one more client blocked on `key`.
+    pub fn add_blocking_key(&mut self, db: usize, key: &[u8]) {
+        *self.blocking_keys.entry((db, key.to_vec())).or_insert(0) += 1;
+    }
+
+    /// Counts one client less blocked on `key`.
+    pub fn remove_blocking_key(&mut self, db: usize, key: &[u8]) {
+        let k = (db, key.to_vec());
+        if let Some(n) = self.blocking_keys.get_mut(&k) {
+            *n -= 1;
+            if *n == 0 {
+                self.blocking_keys.remove(&k);
+            }
+        }
     }
 
     /// Adds `n` to the dirty counter.

@@ -45,6 +45,8 @@ pub mod flags {
     pub const TRACKING: u64 = 1 << 15;
     /// Queued a command that failed at queue time: EXEC aborts.
     pub const DIRTY_EXEC: u64 = 1 << 16;
+    /// Blocking commands reply as on timeout instead of blocking (MULTI, scripts).
+    pub const DENY_BLOCKING: u64 = 1 << 17;
 }
 
 /// The socket of a connected client.

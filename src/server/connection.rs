@@ -598,3 +598,22 @@ pub fn help_reply(ctx: &mut Ctx, lines: &[&str]) {
         ctx.reply.simple(l);
     }
 }
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+pub fn client_unblock(ctx: &mut Ctx) -> CmdResult {
+    let id = crate::util::numbers::parse_i64(ctx.argv.get(2)).ok_or(CmdError::NotInteger)?;
+    let as_error = match ctx.argv.try_get(3) {
+        None => false,
+        Some(m) if is_token(m, "TIMEOUT") => false,
+        Some(m) if is_token(m, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let err = as_error.then_some("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    let done = id > 0 && super::blocking::unblock_with(ctx.srv, ctx.ks, id as u64, err);
+    ctx.reply.int(done as i64);
+    Ok(())
+}

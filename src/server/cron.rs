@@ -33,7 +33,7 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
             .track(now, srv.stats.total_net_output_bytes);
     }
 
-    clients_cron(srv, now);
+    clients_cron(srv, ks, now);
 
     if srv.active_expire_enabled && !ks.is_replica {
         // The slow cycle may use up to 25% of a cron period (ACTIVE_EXPIRE_CYCLE_SLOW).
@@ -63,7 +63,7 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
 }
 
 /// Closes idle clients (`timeout`), and resets query buffer peaks.
-fn clients_cron(srv: &mut Server, now: i64) {
+fn clients_cron(srv: &mut Server, ks: &mut Keyspace, now: i64) {
     let timeout_ms = srv.config.timeout * 1000;
     let mut idle = Vec::new();
     for c in srv.clients.iter_mut().flatten() {
@@ -77,6 +77,6 @@ fn clients_cron(srv: &mut Server, now: i64) {
     }
     for slot in idle {
         log::debug!("Closing idle client");
-        close_client_slot(srv, slot);
+        close_client_slot(srv, ks, slot);
     }
 }

@@ -6,6 +6,7 @@
 //! Redis's serverCron; the remaining modules are the connection and server commands.
 
 pub mod admin;
+pub mod blocking;
 pub mod client;
 pub mod connection;
 pub mod cron;
@@ -52,6 +53,8 @@ pub fn unix_us() -> i64 {
 pub enum Timer {
     /// serverCron, every 1000/hz ms.
     Cron,
+    /// A blocked client's timeout (by client id).
+    BlockTimeout(u64),
 }
 
 /// Per-command counters for INFO commandstats.
@@ -145,6 +148,8 @@ pub struct Server {
     pub error_stats: std::collections::BTreeMap<String, u64>,
     pub stats: Stats,
     pub timers: TimerWheel<Timer>,
+    /// Clients blocked on keys.
+    pub blocking: blocking::BlockingState,
     /// The write stream to the AOF and replicas.
     pub propagator: propagate::Propagator,
     pub start_time: Instant,

@@ -109,6 +109,9 @@ impl EventLoop {
             let now = unix_ms();
             for timer in self.srv.timers.expire(now) {
                 match timer {
+                    Timer::BlockTimeout(id) => {
+                        super::blocking::on_timeout(&mut self.srv, &mut self.ks, id);
+                    }
                     Timer::Cron => {
                         super::cron::server_cron(&mut self.srv, &mut self.ks);
                         let period = 1000 / self.srv.hz.clamp(1, 500);
@@ -428,7 +431,7 @@ impl EventLoop {
 
     /// Frees a client: deregisters its socket and releases its slot.
     pub fn close_client(&mut self, slot: usize) {
-        close_client_slot(&mut self.srv, slot);
+        close_client_slot(&mut self.srv, &mut self.ks, slot);
     }
 }
 
@@ -453,10 +456,11 @@ pub fn enforce_obuf_limits(srv: &mut Server, c: &mut Client) {
 }
 
 /// Frees the client in `slot` (no-op if the slot is empty).
-pub fn close_client_slot(srv: &mut Server, slot: usize) {
+pub fn close_client_slot(srv: &mut Server, ks: &mut Keyspace, slot: usize) {
     let Some(mut c) = srv.take_client(slot) else {
         return;
     };
+    super::blocking::forget_client(srv, ks, &mut c);
     if let Some(conn) = c.conn.as_mut() {
         let _ = srv.poll.registry().deregister(conn.source());
     }

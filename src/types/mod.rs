@@ -2,17 +2,28 @@
 //!
 //! `RObj` is what a key maps to: the typed value plus the access clock that
 //! OBJECT IDLETIME/FREQ and eviction read. Each type module owns its encodings and its
-//! commands; this module only names the types and their encodings.
+//! commands (its `COMMANDS` table); this module only names the types and dispatches
+//! the questions every type answers (type name, encoding, size, digest).
 
 pub mod bitmap;
+pub mod hash;
+pub mod list;
+pub mod listpack;
+pub mod set;
 pub mod string;
+pub mod zset;
 
+use crate::util::sha1::Sha1;
 use string::RStr;
 
 /// A typed value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Value {
     Str(RStr),
+    List(list::List),
+    Hash(hash::Hash),
+    Set(set::Set),
+    ZSet(zset::ZSet),
 }
 
 impl Value {
@@ -20,6 +31,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -27,6 +42,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -34,12 +53,30 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
+        }
+    }
+
+    /// Feeds the value into a DEBUG DIGEST hash, independent of its encoding.
+    pub fn digest(&self, h: &mut Sha1) {
+        match self {
+            Value::Str(s) => {
+                h.update(b"string");
+                h.update(&s.bytes());
+            }
+            Value::List(l) => l.digest(h),
+            Value::Hash(x) => x.digest(h),
+            Value::Set(s) => s.digest(h),
+            Value::ZSet(z) => z.digest(h),
         }
     }
 }
 
 /// A stored object: the value and its access clock (LRU seconds or LFU counter).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RObj {
     pub value: Value,
     /// LRU clock (seconds, 24 bits like Redis) of the last access.

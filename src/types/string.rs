@@ -705,7 +705,6 @@ pub fn lcs(ctx: &mut Ctx) -> CmdResult {
                 value: Value::Str(s),
                 ..
             }) => Ok(s.bytes().to_vec()),
-            #[allow(unreachable_patterns)]
             Some(_) => Err(CmdError::err(
                 "The specified keys must contain string values",
             )),
