@@ -5,10 +5,13 @@
 
 use std::time::Instant;
 
-use super::spec::{CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_PROTECTED, CMD_SKIP_MONITOR};
-use super::{Argv, CmdError, Ctx, LookupError, OwnedArgv};
+use super::spec::{
+    CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED, CMD_SKIP_MONITOR,
+};
+use super::{Argv, CmdError, Command, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
-use crate::server::client::{flags, Client};
+use crate::protocol::reply::Reply;
+use crate::server::client::{flags, Client, ClientState};
 use crate::server::Server;
 
 /// Redis's "unknown command" text: the name and up to 128 bytes of arguments.
@@ -37,19 +40,29 @@ fn unknown_subcommand_error(argv: &Argv) -> String {
     format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.")
 }
 
-/// Rejects a command before it runs: error reply, counted as rejected.
+/// Rejects a command before it runs: error reply, counted as rejected, and inside
+/// MULTI the transaction is marked to abort.
 fn reject(srv: &mut Server, client: &mut Client, text: &str, cmd_id: Option<usize>) {
     client.reply.error(text);
     srv.count_error(text);
     if let Some(id) = cmd_id {
         srv.command_stats[id].rejected_calls += 1;
     }
+    crate::server::multi::flag_transaction(&mut client.st);
 }
 
-/// Runs one command for `client`.
+/// Commands that run at once even inside MULTI.
+fn runs_inside_multi(cmd: &Command) -> bool {
+    matches!(
+        cmd.full_name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Runs one command for `client`: every check Redis makes before a handler runs,
+/// then queueing (inside MULTI) or the call itself.
 pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: Argv) {
-    let started = Instant::now();
-    let now = srv.unix_ms_at(started);
+    let now = srv.unix_ms_at(Instant::now());
     ks.set_time(now);
     client.st.last_interaction_ms = now;
 
@@ -73,6 +86,11 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     }
     if !client.st.authenticated && !cmd.has_flag(CMD_NO_AUTH) {
         return reject(srv, client, &CmdError::NoAuth.text(), Some(cmd.id));
+    }
+    let in_multi = client.st.has(flags::MULTI);
+    if in_multi && cmd.has_flag(CMD_NO_MULTI) {
+        let text = "ERR Command not allowed inside a transaction";
+        return reject(srv, client, text, Some(cmd.id));
     }
     // Over maxmemory: commands that may grow memory are refused (eviction, which
     // would try to make room first, is not built yet).
@@ -105,8 +123,16 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         }
     }
 
-    let rerun = client.st.has(flags::BLOCKED);
-    if !rerun
+    if in_multi && !runs_inside_multi(cmd) {
+        if !client.st.has(flags::DIRTY_CAS | flags::DIRTY_EXEC) {
+            client.st.multi_queue.push((cmd.id, argv.to_owned_argv()));
+            client.st.multi += 1;
+        }
+        client.reply.simple("QUEUED");
+        return;
+    }
+
+    if !client.st.has(flags::BLOCKED)
         && !srv.monitors.is_empty()
         && !cmd.has_flag(CMD_SKIP_MONITOR)
         && !cmd.has_flag(CMD_ADMIN)
@@ -120,15 +146,36 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         client.st.flags |= flags::REPLY_SKIP;
     }
     let reply_mark = client.reply.buf.len();
+    call(srv, ks, &mut client.st, &mut client.reply, cmd, argv);
+    if client.st.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0 {
+        client.reply.buf.truncate(reply_mark.max(client.reply.sent));
+        client.st.flags &= !flags::REPLY_SKIP;
+    }
+}
 
-    let handler = cmd.handler.expect("checked above");
+/// Runs `cmd`'s handler and does the bookkeeping after it: stats, the error reply,
+/// a block the handler requested, propagation, WATCH, blocked clients. EXEC calls
+/// this for each queued command.
+pub fn call(
+    srv: &mut Server,
+    ks: &mut Keyspace,
+    st: &mut ClientState,
+    reply: &mut Reply,
+    cmd: &'static Command,
+    argv: Argv,
+) {
+    let rerun = st.has(flags::BLOCKED);
+    let handler = cmd
+        .handler
+        .expect("dispatch resolves only runnable commands");
     let dirty_before = ks.dirty;
+    let started = Instant::now();
     let result = {
         let mut ctx = Ctx {
             srv,
             ks,
-            client: &mut client.st,
-            reply: &mut client.reply,
+            client: st,
+            reply,
             argv,
             cmd,
         };
@@ -136,12 +183,12 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     };
     let elapsed_ns = started.elapsed().as_nanos() as u64;
     if let Some(req) = srv.blocking.pending.take() {
-        crate::server::blocking::register(srv, ks, client, cmd.id, argv.to_owned_argv(), req);
+        crate::server::blocking::register(srv, ks, st, cmd.id, argv.to_owned_argv(), req);
     }
     // A command that blocked is counted when it completes (served or timed out).
     let stats = &mut srv.command_stats[cmd.id];
     stats.usec += elapsed_ns / 1000;
-    if !client.st.has(flags::BLOCKED) {
+    if !st.has(flags::BLOCKED) {
         stats.calls += 1;
         if srv.config.latency_tracking {
             srv.latency[cmd.id].record(elapsed_ns);
@@ -152,24 +199,28 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     }
     if let Err(e) = result {
         let text = e.text();
-        client.reply.error(&text);
+        reply.error(&text);
         srv.count_error(&text);
         srv.command_stats[cmd.id].failed_calls += 1;
     }
-
-    if client.st.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0 {
-        client.reply.buf.truncate(reply_mark.max(client.reply.sent));
-        client.st.flags &= !flags::REPLY_SKIP;
-    }
-    let wrote = ks.dirty != dirty_before;
-    after_command(srv, ks, client.st.db, wrote.then_some(argv));
+    // EXEC propagates its commands itself, wrapped in MULTI/EXEC.
+    let wrote = ks.dirty != dirty_before && cmd.full_name != "exec";
+    let db = st.db;
+    after_command(srv, ks, Some(st), db, wrote.then_some(argv));
 }
 
 /// Work queued by the command: lazy-expiry DELs and the command itself go to the
 /// propagator (the command only when it changed the dataset, as rewritten by its
-/// handler); keyspace events and modified keys are consumed. Pub/Sub, WATCH and
-/// tracking plug in here as they land.
-pub fn after_command(srv: &mut Server, ks: &mut Keyspace, db: usize, written: Option<Argv>) {
+/// handler; inside EXEC preceded once by MULTI); watchers of modified keys are
+/// flagged; clients blocked on keys that got data are served (not inside EXEC).
+/// Pub/Sub and tracking plug in here as they land.
+pub fn after_command(
+    srv: &mut Server,
+    ks: &mut Keyspace,
+    current: Option<&mut ClientState>,
+    db: usize,
+    written: Option<Argv>,
+) {
     if srv.propagator.active() {
         let del: &[u8] = if srv.config.lazyfree_lazy_expire {
             b"UNLINK"
@@ -181,17 +232,26 @@ pub fn after_command(srv: &mut Server, ks: &mut Keyspace, db: usize, written: Op
             srv.propagator.feed(kdb, a.view());
         }
         if let Some(argv) = written {
+            if srv.in_exec && !srv.exec_wrote {
+                let multi = OwnedArgv::from_parts([&b"MULTI"[..]]);
+                srv.propagator.feed(db, multi.view());
+            }
             match ks.rewritten.take() {
                 Some(r) => srv.propagator.feed(db, r.view()),
                 None => srv.propagator.feed(db, argv),
             }
         }
     }
+    if written.is_some() && srv.in_exec {
+        srv.exec_wrote = true;
+    }
     ks.rewritten = None;
     ks.events.clear();
-    ks.modified.clear();
     ks.expired_deletions.clear();
-    crate::server::blocking::serve_ready_keys(srv, ks);
+    crate::server::multi::touch_modified_keys(srv, ks, current);
+    if !srv.in_exec {
+        crate::server::blocking::serve_ready_keys(srv, ks);
+    }
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.

@@ -3,7 +3,7 @@
 
 use super::Handler;
 use crate::db::{expire, generic};
-use crate::server::{admin, connection, info, memory};
+use crate::server::{admin, connection, info, memory, multi};
 use crate::types::{bitmap, string};
 
 /// Every command table: the ones below plus one per data type module.
@@ -93,6 +93,12 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("quit", connection::quit),
     ("reset", connection::reset),
     ("select", connection::select),
+    // Transactions
+    ("discard", multi::discard),
+    ("exec", multi::exec),
+    ("multi", multi::multi),
+    ("unwatch", multi::unwatch),
+    ("watch", multi::watch),
     // Server
     ("command", super::introspect::command),
     ("command|count", super::introspect::command_count),

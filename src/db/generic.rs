@@ -331,6 +331,13 @@ fn parse_flush_mode(ctx: &Ctx) -> CmdResult {
 pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     parse_flush_mode(ctx)?;
     let db = ctx.db();
+    crate::server::multi::touch_all_watched_in_db(
+        ctx.srv,
+        ctx.ks,
+        Some(&mut *ctx.client),
+        db,
+        None,
+    );
     let n = ctx.ks.dbs[db].clear();
     ctx.ks.dirty(n as u64 + 1);
     ctx.reply.ok();
@@ -340,6 +347,15 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     parse_flush_mode(ctx)?;
+    for db in 0..ctx.ks.dbs.len() {
+        crate::server::multi::touch_all_watched_in_db(
+            ctx.srv,
+            ctx.ks,
+            Some(&mut *ctx.client),
+            db,
+            None,
+        );
+    }
     let mut n = 0;
     for d in ctx.ks.dbs.iter_mut() {
         n += d.clear();
@@ -359,6 +375,9 @@ pub fn swapdb(ctx: &mut Ctx) -> CmdResult {
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
+        let multi = crate::server::multi::touch_all_watched_in_db;
+        multi(ctx.srv, ctx.ks, Some(&mut *ctx.client), a, Some(b));
+        multi(ctx.srv, ctx.ks, Some(&mut *ctx.client), b, Some(a));
         ctx.ks.dbs.swap(a, b);
         ctx.ks.dbs[a].id = a;
         ctx.ks.dbs[b].id = b;

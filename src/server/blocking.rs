@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::client::{flags, Client};
+use super::client::{flags, Client, ClientState};
 use super::timer::TimerId;
 use super::{unix_ms, Server, Timer};
 use crate::command::{CmdError, Ctx, OwnedArgv};
@@ -112,13 +112,13 @@ pub fn block_for_keys(ctx: &mut Ctx, req: BlockRequest) {
 pub fn register(
     srv: &mut Server,
     ks: &mut Keyspace,
-    client: &Client,
+    client: &ClientState,
     cmd_id: usize,
     argv: OwnedArgv,
     req: BlockRequest,
 ) {
-    let id = client.st.id;
-    let db = client.st.db;
+    let id = client.id;
+    let db = client.db;
     for k in &req.keys {
         let q = srv.blocking.waiters.entry((db, k.clone())).or_default();
         if !q.contains(&id) {
@@ -131,7 +131,7 @@ pub fn register(
     srv.blocking.blocked.insert(
         id,
         Blocked {
-            slot: client.st.slot,
+            slot: client.slot,
             cmd_id,
             db,
             req,

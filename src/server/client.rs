@@ -146,6 +146,10 @@ pub struct ClientState {
     pub multi: i64,
     /// When the output buffer first went over its soft limit (ms), 0 if it is not.
     pub obuf_soft_limit_since_ms: i64,
+    /// Commands queued by MULTI: (command id, arguments).
+    pub multi_queue: Vec<(usize, crate::command::OwnedArgv)>,
+    /// Keys this client WATCHes.
+    pub watched: Vec<super::multi::WatchedKey>,
 }
 
 impl ClientState {
@@ -175,6 +179,8 @@ impl ClientState {
             ssub: 0,
             multi: -1,
             obuf_soft_limit_since_ms: 0,
+            multi_queue: Vec::new(),
+            watched: Vec::new(),
         }
     }
 

@@ -40,6 +40,7 @@ pub fn quit(ctx: &mut Ctx) -> CmdResult {
 
 /// RESET: back to a fresh connection's state.
 pub fn reset(ctx: &mut Ctx) -> CmdResult {
+    super::multi::discard_transaction(ctx.srv, ctx.ks, ctx.client);
     let keep = ctx.client.flags & (flags::UNIX_SOCKET | flags::SLAVE | flags::MASTER);
     ctx.client.flags = keep;
     ctx.client.db = 0;

@@ -40,7 +40,7 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
         let budget_us = (period_ms as u64 * 1000) / 4;
         active_expire_cycle(ks, budget_us);
         // Deleted keys go to the propagator as DELs, events to subscribers.
-        crate::command::dispatch::after_command(srv, ks, 0, None);
+        crate::command::dispatch::after_command(srv, ks, None, 0, None);
     }
 
     // Resize and rehash tables a little each tick, like databasesCron.

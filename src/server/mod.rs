@@ -13,6 +13,7 @@ pub mod cron;
 pub mod info;
 pub mod latency;
 pub mod memory;
+pub mod multi;
 pub mod propagate;
 pub mod reactor;
 pub mod timer;
@@ -150,6 +151,12 @@ pub struct Server {
     pub timers: TimerWheel<Timer>,
     /// Clients blocked on keys.
     pub blocking: blocking::BlockingState,
+    /// WATCHed keys and their watchers.
+    pub watch: multi::WatchState,
+    /// True while EXEC runs its queue.
+    pub in_exec: bool,
+    /// Whether a command inside the running EXEC wrote (MULTI was propagated).
+    pub exec_wrote: bool,
     /// The write stream to the AOF and replicas.
     pub propagator: propagate::Propagator,
     pub start_time: Instant,
