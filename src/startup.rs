@@ -155,6 +155,7 @@ pub fn main(args: Vec<String>) -> i32 {
         propagator: Default::default(),
         blocking: Default::default(),
         watch: Default::default(),
+        pubsub: Default::default(),
         in_exec: false,
         exec_wrote: false,
         start_time: Instant::now(),

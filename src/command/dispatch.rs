@@ -87,6 +87,11 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     if !client.st.authenticated && !cmd.has_flag(CMD_NO_AUTH) {
         return reject(srv, client, &CmdError::NoAuth.text(), Some(cmd.id));
     }
+    if let Some(e) =
+        crate::server::pubsub::subscribed_mode_error(&client.st, client.reply.resp, cmd.full_name)
+    {
+        return reject(srv, client, &e.text(), Some(cmd.id));
+    }
     let in_multi = client.st.has(flags::MULTI);
     if in_multi && cmd.has_flag(CMD_NO_MULTI) {
         let text = "ERR Command not allowed inside a transaction";
@@ -145,12 +150,10 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         client.st.flags &= !flags::REPLY_SKIP_NEXT;
         client.st.flags |= flags::REPLY_SKIP;
     }
-    let reply_mark = client.reply.buf.len();
+    client.reply.mute = client.st.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0;
     call(srv, ks, &mut client.st, &mut client.reply, cmd, argv);
-    if client.st.flags & (flags::REPLY_OFF | flags::REPLY_SKIP) != 0 {
-        client.reply.buf.truncate(reply_mark.max(client.reply.sent));
-        client.st.flags &= !flags::REPLY_SKIP;
-    }
+    client.st.flags &= !flags::REPLY_SKIP;
+    client.reply.mute = false;
 }
 
 /// Runs `cmd`'s handler and does the bookkeeping after it: stats, the error reply,
@@ -206,7 +209,7 @@ pub fn call(
     // EXEC propagates its commands itself, wrapped in MULTI/EXEC.
     let wrote = ks.dirty != dirty_before && cmd.full_name != "exec";
     let db = st.db;
-    after_command(srv, ks, Some(st), db, wrote.then_some(argv));
+    after_command(srv, ks, Some((st, reply)), db, wrote.then_some(argv));
 }
 
 /// Work queued by the command: lazy-expiry DELs and the command itself go to the
@@ -217,7 +220,7 @@ pub fn call(
 pub fn after_command(
     srv: &mut Server,
     ks: &mut Keyspace,
-    current: Option<&mut ClientState>,
+    mut current: Option<(&mut ClientState, &mut Reply)>,
     db: usize,
     written: Option<Argv>,
 ) {
@@ -246,9 +249,13 @@ pub fn after_command(
         srv.exec_wrote = true;
     }
     ks.rewritten = None;
-    ks.events.clear();
     ks.expired_deletions.clear();
-    crate::server::multi::touch_modified_keys(srv, ks, current);
+    if !ks.events.is_empty() {
+        let events = std::mem::take(&mut ks.events);
+        let cur = current.as_mut().map(|(s, r)| (&mut **s, &mut **r));
+        crate::server::pubsub::publish_keyspace_events(srv, events, cur);
+    }
+    crate::server::multi::touch_modified_keys(srv, ks, current.map(|(s, _)| s));
     if !srv.in_exec {
         crate::server::blocking::serve_ready_keys(srv, ks);
     }

@@ -3,7 +3,7 @@
 
 use super::Handler;
 use crate::db::{expire, generic};
-use crate::server::{admin, connection, info, memory, multi};
+use crate::server::{admin, connection, info, memory, multi, pubsub};
 use crate::types::{bitmap, string};
 
 /// Every command table: the ones below plus one per data type module.
@@ -93,6 +93,21 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("quit", connection::quit),
     ("reset", connection::reset),
     ("select", connection::select),
+    // Pub/Sub
+    ("psubscribe", pubsub::psubscribe),
+    ("publish", pubsub::publish_cmd),
+    ("pubsub|channels", pubsub::pubsub_channels),
+    ("pubsub|help", pubsub::pubsub_help),
+    ("pubsub|numpat", pubsub::pubsub_numpat),
+    ("pubsub|numsub", pubsub::pubsub_numsub),
+    ("pubsub|shardchannels", pubsub::pubsub_shardchannels),
+    ("pubsub|shardnumsub", pubsub::pubsub_shardnumsub),
+    ("punsubscribe", pubsub::punsubscribe),
+    ("spublish", pubsub::spublish),
+    ("ssubscribe", pubsub::ssubscribe),
+    ("subscribe", pubsub::subscribe),
+    ("sunsubscribe", pubsub::sunsubscribe),
+    ("unsubscribe", pubsub::unsubscribe),
     // Transactions
     ("discard", multi::discard),
     ("exec", multi::exec),

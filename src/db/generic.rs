@@ -79,11 +79,27 @@ pub fn keys(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor ("ERR invalid cursor").
+/// Parses a SCAN cursor as Redis does with strtoul: an optional sign, decimal
+/// digits, no spaces, no overflow; a leading '-' wraps around ("-1" is the largest
+/// cursor). Anything else is "ERR invalid cursor".
 pub fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
-    let s = std::str::from_utf8(b).map_err(|_| CmdError::err("invalid cursor"))?;
-    s.parse::<u64>()
-        .map_err(|_| CmdError::err("invalid cursor"))
+    let invalid = || CmdError::err("invalid cursor");
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
@@ -460,4 +476,27 @@ pub fn object_freq(ctx: &mut Ctx) -> CmdResult {
         None => ctx.reply.null(),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_parses_like_strtoul() {
+        assert_eq!(parse_cursor(b"0").unwrap(), 0);
+        assert_eq!(parse_cursor(b"+12").unwrap(), 12);
+        assert_eq!(parse_cursor(b"-1").unwrap(), u64::MAX);
+        assert_eq!(parse_cursor(b"18446744073709551615").unwrap(), u64::MAX);
+        for bad in [
+            &b""[..],
+            b" 1",
+            b"1 ",
+            b"abc",
+            b"18446744073709551616",
+            b"-",
+        ] {
+            assert_eq!(parse_cursor(bad).unwrap_err().text(), "ERR invalid cursor");
+        }
+    }
 }

@@ -21,6 +21,10 @@ pub struct Reply {
     pub sent: usize,
     /// Negotiated protocol version: 2 or 3.
     pub resp: u8,
+    /// CLIENT REPLY OFF/SKIP: command replies are dropped...
+    pub mute: bool,
+    /// ...but not pushes (Pub/Sub messages and confirmations) written meanwhile.
+    pub pushing: bool,
 }
 
 /// A reserved aggregate header whose length is filled in later.
@@ -35,7 +39,16 @@ impl Reply {
             buf: Vec::new(),
             sent: 0,
             resp: 2,
+            mute: false,
+            pushing: false,
         }
+    }
+
+    /// False while replies are muted (CLIENT REPLY OFF/SKIP) and no push is being
+    /// written.
+    #[inline]
+    fn writing(&self) -> bool {
+        !self.mute || self.pushing
     }
 
     /// True when the connection speaks RESP3.
@@ -75,6 +88,9 @@ impl Reply {
     /// `+OK`
     #[inline]
     pub fn ok(&mut self) {
+        if !self.writing() {
+            return;
+        }
         self.buf.extend_from_slice(b"+OK\r\n");
     }
 
@@ -86,6 +102,9 @@ impl Reply {
 
     /// A simple string from bytes; CR and LF are replaced by spaces as Redis does.
     pub fn simple_bytes(&mut self, s: &[u8]) {
+        if !self.writing() {
+            return;
+        }
         self.buf.push(b'+');
         self.push_line_safe(s);
         self.buf.extend_from_slice(b"\r\n");
@@ -104,6 +123,9 @@ impl Reply {
 
     /// An error reply; `text` is the whole message after the `-` (e.g. `ERR syntax error`).
     pub fn error(&mut self, text: &str) {
+        if !self.writing() {
+            return;
+        }
         self.buf.push(b'-');
         self.push_line_safe(text.as_bytes());
         self.buf.extend_from_slice(b"\r\n");
@@ -112,12 +134,18 @@ impl Reply {
     /// `:n`
     #[inline]
     pub fn int(&mut self, n: i64) {
+        if !self.writing() {
+            return;
+        }
         self.header(b':', n);
     }
 
     /// A bulk string.
     #[inline]
     pub fn bulk(&mut self, b: &[u8]) {
+        if !self.writing() {
+            return;
+        }
         self.header(b'$', b.len() as i64);
         self.buf.extend_from_slice(b);
         self.buf.extend_from_slice(b"\r\n");
@@ -125,6 +153,9 @@ impl Reply {
 
     /// A bulk string holding the decimal form of `n`.
     pub fn bulk_i64(&mut self, n: i64) {
+        if !self.writing() {
+            return;
+        }
         self.header(b'$', crate::util::numbers::i64_len(n) as i64);
         write_i64(&mut self.buf, n);
         self.buf.extend_from_slice(b"\r\n");
@@ -133,6 +164,9 @@ impl Reply {
     /// A null: `_` in RESP3, `$-1` in RESP2.
     #[inline]
     pub fn null(&mut self) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.buf.extend_from_slice(b"_\r\n");
         } else {
@@ -142,6 +176,9 @@ impl Reply {
 
     /// A null where RESP2 uses the null array `*-1` (e.g. BLPOP timeout, EXEC abort).
     pub fn null_array(&mut self) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.buf.extend_from_slice(b"_\r\n");
         } else {
@@ -152,11 +189,17 @@ impl Reply {
     /// An array header.
     #[inline]
     pub fn array_len(&mut self, n: usize) {
+        if !self.writing() {
+            return;
+        }
         self.header(b'*', n as i64);
     }
 
     /// A map header of `n` key/value pairs (a flat array of `2n` in RESP2).
     pub fn map_len(&mut self, n: usize) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.header(b'%', n as i64);
         } else {
@@ -166,6 +209,9 @@ impl Reply {
 
     /// A set header (an array in RESP2).
     pub fn set_len(&mut self, n: usize) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.header(b'~', n as i64);
         } else {
@@ -175,11 +221,17 @@ impl Reply {
 
     /// An attribute header (RESP3 only; callers skip attributes on RESP2).
     pub fn attribute_len(&mut self, n: usize) {
+        if !self.writing() {
+            return;
+        }
         self.header(b'|', n as i64);
     }
 
     /// A push header (RESP3); RESP2 sends pub/sub messages as arrays.
     pub fn push_len(&mut self, n: usize) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.header(b'>', n as i64);
         } else {
@@ -189,6 +241,9 @@ impl Reply {
 
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.buf
                 .extend_from_slice(if v { b"#t\r\n" } else { b"#f\r\n" });
@@ -199,6 +254,9 @@ impl Reply {
 
     /// A double: `,` in RESP3, a bulk string (`%.17g`) in RESP2.
     pub fn double(&mut self, v: f64) {
+        if !self.writing() {
+            return;
+        }
         let mut tmp = Vec::with_capacity(32);
         write_double(&mut tmp, v);
         if self.is_resp3() {
@@ -212,6 +270,9 @@ impl Reply {
 
     /// A big number: `(` in RESP3, a bulk string in RESP2.
     pub fn big_number(&mut self, digits: &[u8]) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.buf.push(b'(');
             self.buf.extend_from_slice(digits);
@@ -223,6 +284,9 @@ impl Reply {
 
     /// A verbatim string (`=len\r\ntxt:...`) in RESP3, a bulk string in RESP2.
     pub fn verbatim(&mut self, text: &[u8], format: &str) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.header(b'=', (text.len() + 4) as i64);
             self.buf.extend_from_slice(format.as_bytes());
@@ -237,6 +301,9 @@ impl Reply {
     /// Raw, already encoded protocol.
     #[inline]
     pub fn raw(&mut self, bytes: &[u8]) {
+        if !self.writing() {
+            return;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
@@ -259,11 +326,17 @@ impl Reply {
 
     /// Completes a deferred array of `n` elements.
     pub fn end_deferred_array(&mut self, d: Deferred, n: usize) {
+        if !self.writing() {
+            return;
+        }
         self.end_deferred(d, b'*', n);
     }
 
     /// Completes a deferred map of `n` pairs.
     pub fn end_deferred_map(&mut self, d: Deferred, n: usize) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.end_deferred(d, b'%', n);
         } else {
@@ -273,6 +346,9 @@ impl Reply {
 
     /// Completes a deferred set of `n` elements.
     pub fn end_deferred_set(&mut self, d: Deferred, n: usize) {
+        if !self.writing() {
+            return;
+        }
         if self.is_resp3() {
             self.end_deferred(d, b'~', n);
         } else {
@@ -365,6 +441,20 @@ mod tests {
         let mut r = Reply::new();
         r.error("ERR bad\r\nthing");
         assert_eq!(text(&r), "-ERR bad  thing\r\n");
+    }
+
+    #[test]
+    fn muted_reply_drops_replies_but_keeps_pushes() {
+        let mut r = Reply::new();
+        r.mute = true;
+        r.ok();
+        r.bulk(b"x");
+        r.pushing = true;
+        r.push_len(1);
+        r.bulk(b"m");
+        r.pushing = false;
+        r.int(1);
+        assert_eq!(text(&r), "*1\r\n$1\r\nm\r\n");
     }
 
     #[test]

@@ -150,6 +150,10 @@ pub struct ClientState {
     pub multi_queue: Vec<(usize, crate::command::OwnedArgv)>,
     /// Keys this client WATCHes.
     pub watched: Vec<super::multi::WatchedKey>,
+    /// Pub/Sub subscriptions, in subscription order.
+    pub channels: Vec<Vec<u8>>,
+    pub patterns: Vec<Vec<u8>>,
+    pub shard_channels: Vec<Vec<u8>>,
 }
 
 impl ClientState {
@@ -181,6 +185,9 @@ impl ClientState {
             obuf_soft_limit_since_ms: 0,
             multi_queue: Vec::new(),
             watched: Vec::new(),
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
         }
     }
 

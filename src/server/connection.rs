@@ -41,6 +41,7 @@ pub fn quit(ctx: &mut Ctx) -> CmdResult {
 /// RESET: back to a fresh connection's state.
 pub fn reset(ctx: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(ctx.srv, ctx.ks, ctx.client);
+    super::pubsub::unsubscribe_all(ctx.srv, ctx.client);
     let keep = ctx.client.flags & (flags::UNIX_SOCKET | flags::SLAVE | flags::MASTER);
     ctx.client.flags = keep;
     ctx.client.db = 0;
@@ -384,6 +385,7 @@ pub fn client_reply(ctx: &mut Ctx) -> CmdResult {
     let mode = ctx.argv.get(2);
     if is_token(mode, "ON") {
         ctx.client.flags &= !(flags::REPLY_OFF | flags::REPLY_SKIP_NEXT);
+        ctx.reply.mute = false;
         ctx.reply.ok();
     } else if is_token(mode, "OFF") {
         ctx.client.flags |= flags::REPLY_OFF;

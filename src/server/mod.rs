@@ -15,6 +15,7 @@ pub mod latency;
 pub mod memory;
 pub mod multi;
 pub mod propagate;
+pub mod pubsub;
 pub mod reactor;
 pub mod timer;
 
@@ -151,6 +152,8 @@ pub struct Server {
     pub timers: TimerWheel<Timer>,
     /// Clients blocked on keys.
     pub blocking: blocking::BlockingState,
+    /// Pub/Sub subscriptions.
+    pub pubsub: pubsub::PubSub,
     /// WATCHed keys and their watchers.
     pub watch: multi::WatchState,
     /// True while EXEC runs its queue.

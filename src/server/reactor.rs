@@ -462,6 +462,7 @@ pub fn close_client_slot(srv: &mut Server, ks: &mut Keyspace, slot: usize) {
     };
     super::blocking::forget_client(srv, ks, &mut c);
     super::multi::unwatch_all(srv, ks, &mut c.st);
+    super::pubsub::unsubscribe_all(srv, &mut c.st);
     if let Some(conn) = c.conn.as_mut() {
         let _ = srv.poll.registry().deregister(conn.source());
     }

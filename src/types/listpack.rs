@@ -341,13 +341,14 @@ fn alloc_class(n: usize) -> usize {
     (n + step - 1) & !(step - 1)
 }
 
-/// A listpack.
+/// A listpack: nothing but the serialized bytes, so it costs a `Vec` (24
+/// bytes) inline. The entry count lives in the header; it is always exact
+/// below 65535 (normalized on load and after every change), and only above
+/// that does `len()` walk the entries, like `lpLength`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Listpack {
     /// The serialized listpack, header to terminator.
     buf: Vec<u8>,
-    /// Entry count (the header only holds it below 65535).
-    len: usize,
 }
 
 impl Default for Listpack {
@@ -361,7 +362,7 @@ impl Clone for Listpack {
     fn clone(&self) -> Listpack {
         let mut buf = Vec::with_capacity(alloc_class(self.buf.len()));
         buf.extend_from_slice(&self.buf);
-        Listpack { buf, len: self.len }
+        Listpack { buf }
     }
 }
 
@@ -413,16 +414,37 @@ impl Listpack {
     pub fn new() -> Listpack {
         let mut buf = Vec::with_capacity(alloc_class(EMPTY_BYTES));
         buf.extend_from_slice(&[EMPTY_BYTES as u8, 0, 0, 0, 0, 0, EOF]);
-        Listpack { buf, len: 0 }
+        Listpack { buf }
     }
 
-    /// Number of entries.
+    /// Number of entries: O(1) below 65535 entries, a walk above (`lpLength`).
     pub fn len(&self) -> usize {
-        self.len
+        match le_uint(&self.buf[4..6]) as usize {
+            NUMELE_UNKNOWN => self.count_entries(),
+            n => n,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.len() == EMPTY_BYTES
+    }
+
+    /// Counts the entries by walking them.
+    fn count_entries(&self) -> usize {
+        let end = self.buf.len() - 1;
+        let mut p = HDR_SIZE;
+        let mut n = 0;
+        while p < end {
+            p += entry_size(&self.buf, p);
+            n += 1;
+        }
+        n
+    }
+
+    /// Stores the entry count in the header (65535 meaning "count them").
+    fn set_count(&mut self, n: usize) {
+        let h = n.min(NUMELE_UNKNOWN) as u16;
+        self.buf[4..6].copy_from_slice(&h.to_le_bytes());
     }
 
     /// Encoded size in bytes (conversion thresholds, MEMORY USAGE).
@@ -451,29 +473,29 @@ impl Listpack {
             buf: &self.buf,
             front: HDR_SIZE,
             back: self.buf.len() - 1,
-            remaining: self.len,
+            remaining: self.len(),
         }
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
         let eof = self.buf.len() - 1;
-        self.write_entry(eof, 0, Some(&Encoded::of(v)));
+        self.write_entry(eof, 0, Some(&Encoded::of(v)), 0);
     }
 
     pub fn push_front(&mut self, v: &[u8]) {
-        self.write_entry(HDR_SIZE, 0, Some(&Encoded::of(v)));
+        self.write_entry(HDR_SIZE, 0, Some(&Encoded::of(v)), 0);
     }
 
     /// Appends an integer entry (`lpAppendInteger`).
     pub fn push_back_int(&mut self, v: i64) {
         let eof = self.buf.len() - 1;
-        self.write_entry(eof, 0, Some(&Encoded::int(v)));
+        self.write_entry(eof, 0, Some(&Encoded::int(v)), 0);
     }
 
     /// Inserts before entry `i` (`i >= len()` appends).
     pub fn insert(&mut self, i: usize, v: &[u8]) {
         let p = self.pos_of(i).unwrap_or(self.buf.len() - 1);
-        self.write_entry(p, 0, Some(&Encoded::of(v)));
+        self.write_entry(p, 0, Some(&Encoded::of(v)), 0);
     }
 
     /// Replaces entry `i` (no-op when out of range).
@@ -495,7 +517,8 @@ impl Listpack {
         if n == 0 {
             return;
         }
-        if i.checked_add(n).is_some_and(|end| end >= self.len) {
+        let len = self.len();
+        if i.checked_add(n).is_some_and(|end| end >= len) {
             // Everything from `i` on goes: move the terminator (like lpDeleteRange).
             if let Some(p) = self.pos_of(i) {
                 self.truncate_at(p, i);
@@ -510,13 +533,14 @@ impl Listpack {
         let step = step.max(1);
         let mut p = self.pos_of(start)?;
         let needle = Needle::new(v);
+        let len = self.len();
         let mut i = start;
         loop {
             if needle.matches(&self.buf, p) {
                 return Some(i);
             }
             i = i.checked_add(step)?;
-            if i >= self.len {
+            if i >= len {
                 return None;
             }
             for _ in 0..step {
@@ -529,7 +553,7 @@ impl Listpack {
 
     /// Position of the first entry (`lpFirst`).
     pub fn first_pos(&self) -> Option<usize> {
-        (self.len > 0).then_some(HDR_SIZE)
+        (!self.is_empty()).then_some(HDR_SIZE)
     }
 
     /// Position of the last entry (`lpLast`).
@@ -555,10 +579,11 @@ impl Listpack {
 
     /// Position of entry `i` (`lpSeek`), walking from the nearer end.
     pub fn pos_of(&self, i: usize) -> Option<usize> {
-        if i >= self.len {
+        let len = self.len();
+        if i >= len {
             return None;
         }
-        if i <= self.len / 2 {
+        if i <= len / 2 {
             let mut p = HDR_SIZE;
             for _ in 0..i {
                 p += entry_size(&self.buf, p);
@@ -566,7 +591,7 @@ impl Listpack {
             Some(p)
         } else {
             let mut p = self.buf.len() - 1;
-            for _ in i..self.len {
+            for _ in i..len {
                 p = self.prev_pos(p)?;
             }
             Some(p)
@@ -601,18 +626,18 @@ impl Listpack {
     /// Replaces the entry at `p` (`lpReplace`); the new entry starts at `p` too.
     pub fn replace_at(&mut self, p: usize, v: &[u8]) {
         let old = entry_size(&self.buf, p);
-        self.write_entry(p, old, Some(&Encoded::of(v)));
+        self.write_entry(p, old, Some(&Encoded::of(v)), 1);
     }
 
     /// Replaces the entry at `p` with an integer (`lpReplaceInteger`).
     pub fn replace_int_at(&mut self, p: usize, v: i64) {
         let old = entry_size(&self.buf, p);
-        self.write_entry(p, old, Some(&Encoded::int(v)));
+        self.write_entry(p, old, Some(&Encoded::int(v)), 1);
     }
 
     /// Inserts before the entry at `p` (`p == total_bytes() - 1` appends).
     pub fn insert_at(&mut self, p: usize, v: &[u8]) {
-        self.write_entry(p, 0, Some(&Encoded::of(v)));
+        self.write_entry(p, 0, Some(&Encoded::of(v)), 0);
     }
 
     /// Removes `n` entries starting at `p` (`lpDeleteRangeWithEntry`); what
@@ -625,21 +650,25 @@ impl Listpack {
             q += entry_size(&self.buf, q);
             removed += 1;
         }
-        self.len -= removed;
-        self.write_entry(p, q - p, None);
+        self.write_entry(p, q - p, None, removed);
     }
 
     /// Drops entry `index` (at `p`) and everything after it.
     fn truncate_at(&mut self, p: usize, index: usize) {
         self.buf.truncate(p);
         self.buf.push(EOF);
-        self.len = index;
         self.shrink();
-        self.write_header();
+        self.set_count(index);
+        self.write_total();
     }
 
-    /// Replaces `old` bytes at `p` by `new` (or removes them), keeping the header.
-    fn write_entry(&mut self, p: usize, old: usize, new: Option<&Encoded>) {
+    /// Replaces `old` bytes at `p` (holding `removed` entries) by `new` (one
+    /// entry, or none), keeping the header up to date. `old == 0` inserts.
+    fn write_entry(&mut self, p: usize, old: usize, new: Option<&Encoded>, removed: usize) {
+        let count = match le_uint(&self.buf[4..6]) as usize {
+            NUMELE_UNKNOWN => None,
+            n => Some(n),
+        };
         let new_size = new.map_or(0, Encoded::entry_size);
         let total = self.buf.len();
         if new_size > old {
@@ -655,13 +684,20 @@ impl Listpack {
             self.buf.truncate(total - (old - new_size));
             self.shrink();
         }
-        if let Some(e) = new {
-            e.write(&mut self.buf[p..p + new_size]);
-            if old == 0 {
-                self.len += 1;
+        let added = match new {
+            Some(e) => {
+                e.write(&mut self.buf[p..p + new_size]);
+                1
             }
+            None => 0,
+        };
+        match count {
+            Some(n) => self.set_count(n + added - removed),
+            // Only a net removal can bring an uncounted listpack back in range.
+            None if removed > added => self.set_count(self.count_entries()),
+            None => {}
         }
-        self.write_header();
+        self.write_total();
     }
 
     /// Gives memory back when the size class went down (`lp_realloc` to smaller).
@@ -672,11 +708,9 @@ impl Listpack {
         }
     }
 
-    fn write_header(&mut self) {
+    fn write_total(&mut self) {
         let total = self.buf.len() as u32;
         self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let n = self.len.min(NUMELE_UNKNOWN) as u16;
-        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
     }
 
     /// The Redis listpack serialization (for RDB and DUMP).
@@ -692,10 +726,13 @@ impl Listpack {
     /// Parses and validates a serialized listpack, every entry included
     /// (`lpValidateIntegrity` with `deep`). `None` on any inconsistency.
     pub fn from_bytes(b: &[u8]) -> Option<Listpack> {
-        let len = validate(b)?;
+        let count = validate(b)?;
         let mut buf = Vec::with_capacity(alloc_class(b.len()));
         buf.extend_from_slice(b);
-        Some(Listpack { buf, len })
+        let mut lp = Listpack { buf };
+        // An "unknown" count that fits is written down, as lpLength would.
+        lp.set_count(count);
+        Some(lp)
     }
 }
 
@@ -803,6 +840,14 @@ mod tests {
             v.push(s.as_bytes().to_vec());
         }
         v
+    }
+
+    #[test]
+    fn listpack_is_just_its_buffer() {
+        assert_eq!(
+            std::mem::size_of::<Listpack>(),
+            std::mem::size_of::<Vec<u8>>()
+        );
     }
 
     #[test]
@@ -976,9 +1021,17 @@ mod tests {
         assert_eq!(&lp.to_bytes()[4..6], &[0xFF, 0xFF]);
         let back = Listpack::from_bytes(&lp.to_bytes()).expect("valid");
         assert_eq!(back.len(), 70000);
-        lp.remove_range(0, 69000);
+        lp.replace(5, b"x");
+        assert_eq!(lp.len(), 70000);
+        lp.remove(0);
+        assert_eq!(lp.len(), 69999);
+        assert_eq!(&lp.to_bytes()[4..6], &[0xFF, 0xFF]);
+        lp.remove_range(0, 68999);
         assert_eq!(lp.len(), 1000);
         assert_eq!(&lp.to_bytes()[4..6], &1000u16.to_le_bytes());
+        lp.remove_range(10, 10_000);
+        assert_eq!(lp.len(), 10);
+        assert_eq!(&lp.to_bytes()[4..6], &10u16.to_le_bytes());
     }
 
     /// `redis-cli DUMP` of `HSET h a 1 bb 300 c hello` on redis-server 7.0.15:
@@ -1062,11 +1115,15 @@ mod tests {
         let mut c = good.clone();
         c[4] = c[4].wrapping_add(1);
         assert_eq!(Listpack::from_bytes(&c), None);
-        // Unknown count is accepted and counted.
+        // Unknown count is accepted, counted and written down.
         let mut u = good.clone();
         u[4] = 0xFF;
         u[5] = 0xFF;
         assert_eq!(Listpack::from_bytes(&u).map(|l| l.len()), Some(lp.len()));
+        assert_eq!(
+            Listpack::from_bytes(&u).map(|l| l.to_bytes()),
+            Some(good.clone())
+        );
         // Invalid encoding byte.
         let mut e = good.clone();
         e[6] = 0xF7;
