@@ -64,7 +64,7 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("swapdb", generic::swapdb),
     ("touch", generic::touch),
     ("type", generic::type_),
-    ("unlink", generic::del),
+    ("unlink", generic::unlink),
     // Expiry
     ("expire", expire::expire),
     ("expireat", expire::expireat),

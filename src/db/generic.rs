@@ -9,12 +9,22 @@ use crate::server::connection::help_reply;
 use crate::util::glob::glob_match;
 use crate::util::numbers::parse_i64;
 
-/// DEL key [key ...] (also UNLINK: values are freed inline for now)
+/// DEL key [key ...]
 pub fn del(ctx: &mut Ctx) -> CmdResult {
+    let lazy = ctx.srv.config.lazyfree_lazy_user_del;
+    del_generic(ctx, lazy)
+}
+
+/// UNLINK key [key ...]: like DEL, big values are freed in the background.
+pub fn unlink(ctx: &mut Ctx) -> CmdResult {
+    del_generic(ctx, true)
+}
+
+fn del_generic(ctx: &mut Ctx, lazy: bool) -> CmdResult {
     let db = ctx.db();
     let mut n = 0;
     for key in ctx.argv.iter().skip(1) {
-        if ctx.ks.delete(db, key) {
+        if ctx.ks.delete_lazy(db, key, lazy) {
             ctx.ks.notify(notify::GENERIC, "del", key, db);
             ctx.ks.dirty(1);
             n += 1;
@@ -334,18 +344,20 @@ pub fn dbsize(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Parses the optional ASYNC|SYNC argument of FLUSHDB/FLUSHALL.
-fn parse_flush_mode(ctx: &Ctx) -> CmdResult {
+/// Parses the optional ASYNC|SYNC argument of FLUSHDB/FLUSHALL; true for async
+/// (the default follows `lazyfree-lazy-user-flush`).
+fn parse_flush_mode(ctx: &Ctx) -> Result<bool, CmdError> {
     match ctx.argv.len() {
-        1 => Ok(()),
-        2 if is_token(ctx.argv.get(1), "ASYNC") || is_token(ctx.argv.get(1), "SYNC") => Ok(()),
+        1 => Ok(ctx.srv.config.lazyfree_lazy_user_flush),
+        2 if is_token(ctx.argv.get(1), "ASYNC") => Ok(true),
+        2 if is_token(ctx.argv.get(1), "SYNC") => Ok(false),
         _ => Err(CmdError::Syntax),
     }
 }
 
 /// FLUSHDB [ASYNC|SYNC]
 pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
-    parse_flush_mode(ctx)?;
+    let lazy = parse_flush_mode(ctx)?;
     let db = ctx.db();
     crate::server::multi::touch_all_watched_in_db(
         ctx.srv,
@@ -354,7 +366,7 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
         db,
         None,
     );
-    let n = ctx.ks.dbs[db].clear();
+    let n = ctx.ks.dbs[db].clear(lazy);
     ctx.ks.dirty(n as u64 + 1);
     ctx.reply.ok();
     Ok(())
@@ -362,7 +374,7 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
 
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx) -> CmdResult {
-    parse_flush_mode(ctx)?;
+    let lazy = parse_flush_mode(ctx)?;
     for db in 0..ctx.ks.dbs.len() {
         crate::server::multi::touch_all_watched_in_db(
             ctx.srv,
@@ -374,7 +386,7 @@ pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     }
     let mut n = 0;
     for d in ctx.ks.dbs.iter_mut() {
-        n += d.clear();
+        n += d.clear(lazy);
     }
     ctx.ks.dirty(n as u64 + 1);
     ctx.reply.ok();

@@ -230,14 +230,24 @@ impl Keyspace {
 
     /// Deletes `key`; true when it existed (expired keys count as absent).
     pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.delete_lazy(db, key, false)
+    }
+
+    /// Deletes `key`, freeing a big value in the background when `lazy` (UNLINK,
+    /// lazyfree-lazy-* configs).
+    pub fn delete_lazy(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         if self.expire_if_needed(db, key) {
             return false;
         }
-        if self.dbs[db].remove(key).is_some() {
-            self.modified(db, key);
-            true
-        } else {
-            false
+        match self.dbs[db].remove(key) {
+            Some(obj) => {
+                if lazy {
+                    super::lazyfree::free_value(obj);
+                }
+                self.modified(db, key);
+                true
+            }
+            None => false,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod digest;
 pub mod expire;
 pub mod generic;
 pub mod keyspace;
+pub mod lazyfree;
 
 use crate::types::RObj;
 use dict::Dict;
@@ -97,11 +98,15 @@ impl Db {
         Some(obj)
     }
 
-    /// Empties the database; returns how many keys it held.
-    pub fn clear(&mut self) -> usize {
+    /// Empties the database; returns how many keys it held. With `async_free` the
+    /// old tables are dropped on the lazyfree thread (FLUSHDB ASYNC).
+    pub fn clear(&mut self, async_free: bool) -> usize {
         let n = self.dict.len();
-        self.dict = Dict::new();
-        self.expires = Dict::new();
+        let dict = std::mem::take(&mut self.dict);
+        let expires = std::mem::take(&mut self.expires);
+        if async_free && n > 1024 {
+            lazyfree::free_in_background((dict, expires));
+        }
         self.avg_ttl = 0;
         self.expires_cursor = 0;
         n

@@ -102,6 +102,7 @@ pub fn reset_stats(srv: &mut Server, ks: &mut Keyspace) {
         *h = Default::default();
     }
     srv.error_stats.clear();
+    crate::db::lazyfree::reset_stats();
     ks.stats = Default::default();
     srv.stat_peak_memory = crate::alloc::used_memory();
 }
