@@ -7,36 +7,44 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::cell::OnceCell;
 
 /// Anything that can be dropped elsewhere.
 type Garbage = Box<dyn Send>;
 
-static QUEUE: OnceLock<Mutex<Sender<Garbage>>> = OnceLock::new();
 static PENDING: AtomicU64 = AtomicU64::new(0);
 static FREED: AtomicU64 = AtomicU64::new(0);
 
 /// Values whose heap footprint exceeds this are freed in the background.
 pub const LAZYFREE_THRESHOLD_BYTES: usize = 64 * 1024;
 
-fn sender() -> Option<Sender<Garbage>> {
-    let q = QUEUE.get_or_init(|| {
-        let (tx, rx) = channel::<Garbage>();
-        let spawned = std::thread::Builder::new()
-            .name("lazyfree".into())
-            .spawn(move || {
-                for item in rx {
-                    drop(item);
-                    PENDING.fetch_sub(1, Ordering::Relaxed);
-                    FREED.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        if let Err(e) = spawned {
+thread_local! {
+    /// The event loop's end of the queue (`None` if the thread could not start).
+    static QUEUE: OnceCell<Option<Sender<Garbage>>> = const { OnceCell::new() };
+}
+
+fn spawn_freer() -> Option<Sender<Garbage>> {
+    let (tx, rx) = channel::<Garbage>();
+    let spawned = std::thread::Builder::new()
+        .name("lazyfree".into())
+        .spawn(move || {
+            for item in rx {
+                drop(item);
+                PENDING.fetch_sub(1, Ordering::Relaxed);
+                FREED.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    match spawned {
+        Ok(_) => Some(tx),
+        Err(e) => {
             log::warn!("Can't create the lazyfree thread, freeing inline: {e}");
+            None
         }
-        Mutex::new(tx)
-    });
-    q.lock().ok().map(|s| s.clone())
+    }
+}
+
+fn sender() -> Option<Sender<Garbage>> {
+    QUEUE.with(|q| q.get_or_init(spawn_freer).clone())
 }
 
 /// Drops `item` on the lazyfree thread (inline if the thread is unavailable).
