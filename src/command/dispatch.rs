@@ -65,6 +65,9 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     let now = srv.unix_ms_at(Instant::now());
     ks.set_time(now);
     client.st.last_interaction_ms = now;
+    if srv.tracking.clients > 0 {
+        crate::server::tracking::limit_table(srv, Some((&mut client.st, &mut client.reply)));
+    }
 
     let cmd = match srv.registry.lookup(&argv) {
         Ok(c) if c.handler.is_some() || !c.arity_ok(argv.len()) => c,
@@ -171,6 +174,7 @@ pub fn call(
     let handler = cmd
         .handler
         .expect("dispatch resolves only runnable commands");
+    ks.track_modified = !srv.watch.watchers.is_empty() || srv.tracking.active();
     let dirty_before = ks.dirty;
     let started = Instant::now();
     let result = {
@@ -206,6 +210,9 @@ pub fn call(
         srv.count_error(&text);
         srv.command_stats[cmd.id].failed_calls += 1;
     }
+    if st.has(flags::TRACKING) {
+        crate::server::tracking::after_call(srv, st, cmd, &argv);
+    }
     // EXEC propagates its commands itself, wrapped in MULTI/EXEC.
     let wrote = ks.dirty != dirty_before && cmd.full_name != "exec";
     let db = st.db;
@@ -224,15 +231,16 @@ pub fn after_command(
     db: usize,
     written: Option<Argv>,
 ) {
+    let expired = std::mem::take(&mut ks.expired_deletions);
     if srv.propagator.active() {
         let del: &[u8] = if srv.config.lazyfree_lazy_expire {
             b"UNLINK"
         } else {
             b"DEL"
         };
-        for (kdb, key) in ks.expired_deletions.drain(..) {
+        for (kdb, key) in &expired {
             let a = OwnedArgv::from_parts([del, key.as_slice()]);
-            srv.propagator.feed(kdb, a.view());
+            srv.propagator.feed(*kdb, a.view());
         }
         if let Some(argv) = written {
             if srv.in_exec && !srv.exec_wrote {
@@ -249,13 +257,19 @@ pub fn after_command(
         srv.exec_wrote = true;
     }
     ks.rewritten = None;
-    ks.expired_deletions.clear();
     if !ks.events.is_empty() {
         let events = std::mem::take(&mut ks.events);
         let cur = current.as_mut().map(|(s, r)| (&mut **s, &mut **r));
         crate::server::pubsub::publish_keyspace_events(srv, events, cur);
     }
-    crate::server::multi::touch_modified_keys(srv, ks, current.map(|(s, _)| s));
+    if !ks.modified.is_empty() || !expired.is_empty() {
+        let modified = std::mem::take(&mut ks.modified);
+        if srv.tracking.active() {
+            let cur = current.as_mut().map(|(s, r)| (&mut **s, &mut **r));
+            crate::server::tracking::invalidate_keys(srv, cur, &modified, &expired);
+        }
+        crate::server::multi::touch_modified_keys(srv, ks, current.map(|(s, _)| s), modified);
+    }
     if !srv.in_exec {
         crate::server::blocking::serve_ready_keys(srv, ks);
     }

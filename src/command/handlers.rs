@@ -3,7 +3,7 @@
 
 use super::Handler;
 use crate::db::{expire, generic};
-use crate::server::{admin, connection, info, memory, multi, pubsub};
+use crate::server::{admin, connection, info, memory, multi, pubsub, tracking};
 use crate::types::{bitmap, string};
 
 /// Every command table: the ones below plus one per data type module.
@@ -77,7 +77,9 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("ttl", expire::ttl),
     // Connection
     ("auth", connection::auth),
+    ("client|caching", tracking::client_caching),
     ("client|getname", connection::client_getname),
+    ("client|getredir", tracking::client_getredir),
     ("client|help", connection::client_help),
     ("client|id", connection::client_id),
     ("client|info", connection::client_info),
@@ -86,6 +88,8 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("client|no-evict", connection::client_no_evict),
     ("client|reply", connection::client_reply),
     ("client|setname", connection::client_setname),
+    ("client|tracking", tracking::client_tracking),
+    ("client|trackinginfo", tracking::client_trackinginfo),
     ("client|unblock", connection::client_unblock),
     ("echo", connection::echo),
     ("hello", connection::hello),

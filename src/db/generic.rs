@@ -367,6 +367,7 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
         None,
     );
     let n = ctx.ks.dbs[db].clear(lazy);
+    crate::server::tracking::invalidate_all(ctx.srv, Some((&mut *ctx.client, &mut *ctx.reply)));
     ctx.ks.dirty(n as u64 + 1);
     ctx.reply.ok();
     Ok(())
@@ -388,6 +389,7 @@ pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     for d in ctx.ks.dbs.iter_mut() {
         n += d.clear(lazy);
     }
+    crate::server::tracking::invalidate_all(ctx.srv, Some((&mut *ctx.client, &mut *ctx.reply)));
     ctx.ks.dirty(n as u64 + 1);
     ctx.reply.ok();
     Ok(())

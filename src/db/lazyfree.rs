@@ -5,9 +5,9 @@
 //! removed from the keyspace, and drops them (Redis's lazyfree bio thread). Small
 //! values are dropped inline, where that is cheaper than the hand-off.
 
+use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::cell::OnceCell;
 
 /// Anything that can be dropped elsewhere.
 type Garbage = Box<dyn Send>;

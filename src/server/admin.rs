@@ -256,6 +256,11 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.reply.ok();
             Ok(())
         }
+        b"pause-cron" if argc == 3 => {
+            ctx.srv.cron_paused = ctx.argv.get(2) != b"0";
+            ctx.reply.ok();
+            Ok(())
+        }
         b"set-active-expire" if argc == 3 => {
             ctx.srv.active_expire_enabled = ctx.argv.get(2) != b"0";
             ctx.reply.ok();

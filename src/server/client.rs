@@ -154,6 +154,10 @@ pub struct ClientState {
     pub channels: Vec<Vec<u8>>,
     pub patterns: Vec<Vec<u8>>,
     pub shard_channels: Vec<Vec<u8>>,
+    /// CLIENT TRACKING REDIRECT target (0: none).
+    pub tracking_redirect: u64,
+    /// CLIENT TRACKING BCAST prefixes.
+    pub tracking_prefixes: Vec<Vec<u8>>,
 }
 
 impl ClientState {
@@ -188,6 +192,8 @@ impl ClientState {
             channels: Vec::new(),
             patterns: Vec::new(),
             shard_channels: Vec::new(),
+            tracking_redirect: 0,
+            tracking_prefixes: Vec::new(),
         }
     }
 

@@ -42,6 +42,7 @@ pub fn quit(ctx: &mut Ctx) -> CmdResult {
 pub fn reset(ctx: &mut Ctx) -> CmdResult {
     super::multi::discard_transaction(ctx.srv, ctx.ks, ctx.client);
     super::pubsub::unsubscribe_all(ctx.srv, ctx.client);
+    super::tracking::disable(ctx.srv, ctx.client);
     let keep = ctx.client.flags & (flags::UNIX_SOCKET | flags::SLAVE | flags::MASTER);
     ctx.client.flags = keep;
     ctx.client.db = 0;
@@ -235,7 +236,7 @@ pub fn client_info_line(
     let qbuf_mem = st.qbuf + st.qbuf_free;
     let tot_mem = omem + qbuf_mem + st.argv_mem + 1024;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user={} redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r{} cmd={} user={} redir={} resp={}",
         st.id,
         st.addr,
         st.laddr,
@@ -260,6 +261,7 @@ pub fn client_info_line(
         if write_interest { "w" } else { "" },
         st.last_cmd,
         st.user,
+        if st.has(flags::TRACKING) { st.tracking_redirect as i64 } else { -1 },
         reply.resp,
     )
 }

@@ -34,6 +34,7 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
     }
 
     clients_cron(srv, ks, now);
+    super::tracking::limit_table(srv, None);
 
     if srv.active_expire_enabled && !ks.is_replica {
         // The slow cycle may use up to 25% of a cron period (ACTIVE_EXPIRE_CYCLE_SLOW).

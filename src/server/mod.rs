@@ -18,6 +18,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod reactor;
 pub mod timer;
+pub mod tracking;
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -152,6 +153,10 @@ pub struct Server {
     pub timers: TimerWheel<Timer>,
     /// Clients blocked on keys.
     pub blocking: blocking::BlockingState,
+    /// Client-side caching state.
+    pub tracking: tracking::Tracking,
+    /// Client id → slot, for messages addressed by id (tracking redirection).
+    pub client_slots: std::collections::HashMap<u64, usize>,
     /// Pub/Sub subscriptions.
     pub pubsub: pubsub::PubSub,
     /// WATCHed keys and their watchers.
@@ -172,6 +177,8 @@ pub struct Server {
     pub cronloops: u64,
     pub hz: i64,
     pub active_expire_enabled: bool,
+    /// DEBUG PAUSE-CRON: serverCron does nothing while set.
+    pub cron_paused: bool,
     pub lastsave_unix: i64,
     /// Set by SHUTDOWN or SIGTERM: the loop exits after this turn.
     pub shutdown_asap: bool,

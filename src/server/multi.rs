@@ -84,14 +84,13 @@ fn mark_dirty(srv: &mut Server, current: &mut Option<&mut ClientState>, slot: us
 /// Flags the watchers of every key the last command modified.
 pub fn touch_modified_keys(
     srv: &mut Server,
-    ks: &mut Keyspace,
+    ks: &Keyspace,
     mut current: Option<&mut ClientState>,
+    modified: Vec<(usize, Vec<u8>)>,
 ) {
     if srv.watch.watchers.is_empty() {
-        ks.modified.clear();
         return;
     }
-    let modified = std::mem::take(&mut ks.modified);
     for (db, key) in modified {
         let k = (db, key);
         let Some(list) = srv.watch.watchers.get(&k) else {
@@ -312,6 +311,7 @@ pub fn exec(ctx: &mut Ctx) -> CmdResult {
         crate::command::dispatch::call(ctx.srv, ctx.ks, ctx.client, ctx.reply, cmd, argv.view());
     }
     ctx.srv.in_exec = false;
+    crate::server::tracking::flush_exec_pending(ctx.srv, ctx.client, ctx.reply);
     if ctx.srv.exec_wrote {
         let db = ctx.client.db;
         let exec = OwnedArgv::from_parts([&b"EXEC"[..]]);

@@ -113,7 +113,9 @@ impl EventLoop {
                         super::blocking::on_timeout(&mut self.srv, &mut self.ks, id);
                     }
                     Timer::Cron => {
-                        super::cron::server_cron(&mut self.srv, &mut self.ks);
+                        if !self.srv.cron_paused {
+                            super::cron::server_cron(&mut self.srv, &mut self.ks);
+                        }
                         let period = 1000 / self.srv.hz.clamp(1, 500);
                         self.srv.timers.add(unix_ms() + period, Timer::Cron);
                     }
@@ -155,6 +157,7 @@ impl EventLoop {
                 self.flush_client(slot);
             }
         }
+        super::tracking::broadcast(&mut self.srv);
         let to_close = std::mem::take(&mut self.srv.to_close);
         for slot in to_close {
             self.close_client(slot);
@@ -228,6 +231,7 @@ impl EventLoop {
             st.flags |= flags::UNIX_SOCKET;
         }
         log::debug!("Accepted {}", st.addr);
+        srv.client_slots.insert(id, slot);
         srv.clients[slot] = Some(Box::new(Client::new(Some(conn), st)));
         srv.client_count += 1;
     }
@@ -463,6 +467,8 @@ pub fn close_client_slot(srv: &mut Server, ks: &mut Keyspace, slot: usize) {
     super::blocking::forget_client(srv, ks, &mut c);
     super::multi::unwatch_all(srv, ks, &mut c.st);
     super::pubsub::unsubscribe_all(srv, &mut c.st);
+    super::tracking::disable(srv, &mut c.st);
+    srv.client_slots.remove(&c.st.id);
     if let Some(conn) = c.conn.as_mut() {
         let _ = srv.poll.registry().deregister(conn.source());
     }
