@@ -11,6 +11,7 @@ pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod skiplist;
 pub mod string;
 pub mod zset;
 
