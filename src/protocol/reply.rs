@@ -10,7 +10,7 @@
 //! (`begin_deferred` / `end_deferred_*`): a placeholder is reserved and the header is
 //! spliced in when the count is known, like Redis's `addReplyDeferredLen`.
 
-use crate::util::numbers::{write_double, write_i64};
+use crate::util::numbers::{write_double_reply, write_i64};
 
 /// A client's pending output and the protocol it speaks.
 #[derive(Debug, Default)]
@@ -257,15 +257,9 @@ impl Reply {
         if !self.writing() {
             return;
         }
-        let mut tmp = Vec::with_capacity(32);
-        write_double(&mut tmp, v);
-        if self.is_resp3() {
-            self.buf.push(b',');
-            self.buf.extend_from_slice(&tmp);
-            self.buf.extend_from_slice(b"\r\n");
-        } else {
-            self.bulk(&tmp);
-        }
+        // Formatted straight into the buffer, no temporary allocation.
+        let resp3 = self.is_resp3();
+        write_double_reply(&mut self.buf, v, resp3);
     }
 
     /// A big number: `(` in RESP3, a bulk string in RESP2.

@@ -519,6 +519,12 @@ pub fn write_double(buf: &mut Vec<u8>, v: f64) {
         buf.extend_from_slice(if v < 0.0 { b"-inf" } else { b"inf" });
         return;
     }
+    // Fast path: %.17g prints an integral value below 1e17 as its plain digits
+    // (-0 excluded: it prints "-0").
+    if v == v.trunc() && v.abs() < 1e17 && !(v == 0.0 && v.is_sign_negative()) {
+        write_i64(buf, v as i64);
+        return;
+    }
     // 17 significant digits, correctly rounded: "-d.dddddddddddddddde-ddd".
     let mut sci = StackBuf::<40>::new();
     if write!(sci, "{v:.16e}").is_err() {
@@ -1428,6 +1434,32 @@ mod tests {
         let n = unsafe { snprintf(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), v) };
         buf.truncate(n as usize);
         String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn write_double_integral_fast_path_matches_printf() {
+        let mut r = XorShift(0x1234_5678_9abc_def1);
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1e16,
+            -1e16,
+            99_999_999_999_999_984.0,
+            1e17,
+            123.0,
+            4503599627370496.0,
+        ];
+        for _ in 0..100_000 {
+            let x = (r.next() % 200_000_000_000_000_000) as f64 - 1e17;
+            cases.push(x.trunc());
+        }
+        for v in cases {
+            let mut b = Vec::new();
+            write_double(&mut b, v);
+            assert_eq!(String::from_utf8(b).unwrap(), c_format(c"%.17g", v), "{v}");
+        }
     }
 
     struct XorShift(u64);
