@@ -94,3 +94,40 @@ fn resp2_subscribed_client_cannot_run_other_commands() {
         "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
     );
 }
+
+#[test]
+fn big_payload_reaches_every_subscriber_intact() {
+    let srv = TestServer::start(&[]);
+    let mut subs: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = srv.raw();
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            s.write_all(b"SUBSCRIBE big\r\n").unwrap();
+            read_until(&mut s, ":1\r\n");
+            s
+        })
+        .collect();
+    let payload: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut c = srv.client();
+    let n: i64 = redis::cmd("PUBLISH")
+        .arg("big")
+        .arg(&payload)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(n, 20);
+    let mut expected = b"*3\r\n$7\r\nmessage\r\n$3\r\nbig\r\n$200000\r\n".to_vec();
+    expected.extend_from_slice(&payload);
+    expected.extend_from_slice(b"\r\n");
+    for s in subs.iter_mut() {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 65536];
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while got.len() < expected.len() && std::time::Instant::now() < deadline {
+            if let Ok(n) = s.read(&mut buf) {
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        assert!(got == expected, "subscriber got {} bytes", got.len());
+    }
+}

@@ -10,7 +10,20 @@
 //! (`begin_deferred` / `end_deferred_*`): a placeholder is reserved and the header is
 //! spliced in when the count is known, like Redis's `addReplyDeferredLen`.
 
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+
 use crate::util::numbers::{write_double_reply, write_i64};
+
+/// A payload shared between many clients' outputs (a PUBLISH to many subscribers),
+/// sent right after `buf[..at]` without being copied into each buffer.
+#[derive(Debug)]
+struct Shared {
+    at: usize,
+    data: Bytes,
+    sent: usize,
+}
 
 /// A client's pending output and the protocol it speaks.
 #[derive(Debug, Default)]
@@ -25,6 +38,8 @@ pub struct Reply {
     pub mute: bool,
     /// ...but not pushes (Pub/Sub messages and confirmations) written meanwhile.
     pub pushing: bool,
+    /// Shared payloads interleaved with `buf`, in order.
+    shared: VecDeque<Shared>,
 }
 
 /// A reserved aggregate header whose length is filled in later.
@@ -41,6 +56,7 @@ impl Reply {
             resp: 2,
             mute: false,
             pushing: false,
+            shared: VecDeque::new(),
         }
     }
 
@@ -60,11 +76,49 @@ impl Reply {
     /// Bytes queued and not yet written.
     #[inline]
     pub fn pending(&self) -> usize {
-        self.buf.len() - self.sent
+        let shared: usize = self.shared.iter().map(|s| s.data.len() - s.sent).sum();
+        self.buf.len() - self.sent + shared
+    }
+
+    /// Appends an already encoded payload shared with other clients (no copy).
+    pub fn shared_bytes(&mut self, data: &Bytes) {
+        if !self.writing() {
+            return;
+        }
+        self.shared.push_back(Shared {
+            at: self.buf.len(),
+            data: data.clone(),
+            sent: 0,
+        });
+    }
+
+    /// The next contiguous bytes to write to the socket.
+    pub fn next_chunk(&self) -> &[u8] {
+        match self.shared.front() {
+            Some(s) if self.sent >= s.at => &s.data[s.sent..],
+            Some(s) => &self.buf[self.sent..s.at],
+            None => &self.buf[self.sent..],
+        }
+    }
+
+    /// Records that the socket took `n` bytes of `next_chunk()`.
+    pub fn advance(&mut self, n: usize) {
+        match self.shared.front_mut() {
+            Some(s) if self.sent >= s.at => {
+                s.sent += n;
+                if s.sent == s.data.len() {
+                    self.shared.pop_front();
+                }
+            }
+            _ => self.sent += n,
+        }
     }
 
     /// Drops what the socket has taken, keeping the allocation for the next replies.
     pub fn compact(&mut self) {
+        if !self.shared.is_empty() {
+            return;
+        }
         if self.sent == self.buf.len() {
             self.buf.clear();
             self.sent = 0;
@@ -315,7 +369,11 @@ impl Reply {
         head.extend_from_slice(b"\r\n");
         // Splice the header in: O(bytes written since), which Redis avoids with a
         // separate node; fine because deferred replies are small aggregates.
+        let len = head.len();
         self.buf.splice(d.pos..d.pos, head);
+        for s in self.shared.iter_mut().filter(|s| s.at >= d.pos) {
+            s.at += len;
+        }
     }
 
     /// Completes a deferred array of `n` elements.
@@ -449,6 +507,29 @@ mod tests {
         r.pushing = false;
         r.int(1);
         assert_eq!(text(&r), "*1\r\n$1\r\nm\r\n");
+    }
+
+    #[test]
+    fn shared_payloads_interleave_with_buffer_in_order() {
+        let mut r = Reply::new();
+        r.int(1);
+        let payload = Bytes::from_static(b"$3\r\nabc\r\n");
+        r.shared_bytes(&payload);
+        r.int(2);
+        r.shared_bytes(&payload);
+        assert_eq!(r.pending(), 4 + 9 + 4 + 9);
+        let mut out = Vec::new();
+        while r.pending() > 0 {
+            // Take at most 3 bytes at a time, like a short socket write.
+            let chunk = r.next_chunk();
+            let n = chunk.len().min(3);
+            out.extend_from_slice(&chunk[..n]);
+            r.advance(n);
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            ":1\r\n$3\r\nabc\r\n:2\r\n$3\r\nabc\r\n"
+        );
     }
 
     #[test]

@@ -197,8 +197,39 @@ pub fn sunsubscribe(ctx: &mut Ctx) -> CmdResult {
     unsubscribe_generic(ctx, Kind::Shard)
 }
 
+/// Payloads at least this big are encoded once and shared by every subscriber's
+/// output instead of being copied into each.
+const SHARE_PAYLOAD_BYTES: usize = 1024;
+
+/// A message payload: encoded once as a bulk string when it is big.
+struct Payload<'a> {
+    raw: &'a [u8],
+    shared: Option<bytes::Bytes>,
+}
+
+impl<'a> Payload<'a> {
+    fn new(raw: &'a [u8]) -> Payload<'a> {
+        let shared = (raw.len() >= SHARE_PAYLOAD_BYTES).then(|| {
+            let mut enc = Vec::with_capacity(raw.len() + 16);
+            enc.push(b'$');
+            crate::util::numbers::write_i64(&mut enc, raw.len() as i64);
+            enc.extend_from_slice(b"\r\n");
+            enc.extend_from_slice(raw);
+            enc.extend_from_slice(b"\r\n");
+            bytes::Bytes::from(enc)
+        });
+        Payload { raw, shared }
+    }
+}
+
 /// Writes a message push into `r`.
-fn write_message(r: &mut Reply, kind: &[u8], pattern: Option<&[u8]>, channel: &[u8], msg: &[u8]) {
+fn write_message(
+    r: &mut Reply,
+    kind: &[u8],
+    pattern: Option<&[u8]>,
+    channel: &[u8],
+    msg: &Payload,
+) {
     r.pushing = true;
     r.push_len(if pattern.is_some() { 4 } else { 3 });
     r.bulk(kind);
@@ -206,7 +237,10 @@ fn write_message(r: &mut Reply, kind: &[u8], pattern: Option<&[u8]>, channel: &[
         r.bulk(p);
     }
     r.bulk(channel);
-    r.bulk(msg);
+    match &msg.shared {
+        Some(b) => r.shared_bytes(b),
+        None => r.bulk(msg.raw),
+    }
     r.pushing = false;
 }
 
@@ -218,7 +252,7 @@ fn deliver(
     kind: &[u8],
     pattern: Option<&[u8]>,
     channel: &[u8],
-    msg: &[u8],
+    msg: &Payload,
 ) {
     if let Some((st, reply)) = current.as_mut() {
         if st.id == id {
@@ -244,6 +278,7 @@ pub fn publish(
     channel: &[u8],
     msg: &[u8],
 ) -> usize {
+    let msg = &Payload::new(msg);
     let mut n = 0;
     if let Some(subs) = srv.pubsub.channels.get(channel).cloned() {
         for s in subs {
@@ -291,6 +326,7 @@ pub fn publish_cmd(ctx: &mut Ctx) -> CmdResult {
             .filter(|p| glob_match(p, channel, false))
             .cloned()
             .collect();
+        let msg = &Payload::new(msg);
         let mut current = Some((&mut *ctx.client, &mut *ctx.reply));
         if on_channel {
             deliver(ctx.srv, &mut current, me, b"message", None, channel, msg);
@@ -321,6 +357,7 @@ pub fn spublish(ctx: &mut Ctx) -> CmdResult {
         .cloned()
         .unwrap_or_default();
     ctx.reply.int(subs.len() as i64);
+    let msg = &Payload::new(msg);
     let mut current = Some((&mut *ctx.client, &mut *ctx.reply));
     for s in subs {
         deliver(ctx.srv, &mut current, s, b"smessage", None, channel, msg);

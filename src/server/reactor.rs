@@ -372,11 +372,12 @@ impl EventLoop {
         let mut failed = false;
         while c.reply.pending() > 0 && written < WRITE_BUDGET {
             let Some(conn) = c.conn.as_mut() else { break };
-            let end = c.reply.buf.len().min(c.reply.sent + WRITE_BUDGET - written);
-            match conn.write_from(&c.reply.buf[c.reply.sent..end]) {
+            let chunk = c.reply.next_chunk();
+            let end = chunk.len().min(WRITE_BUDGET - written);
+            match conn.write_from(&chunk[..end]) {
                 Ok(0) => break,
                 Ok(n) => {
-                    c.reply.sent += n;
+                    c.reply.advance(n);
                     written += n;
                     self.srv.stats.total_writes_processed += 1;
                 }
