@@ -195,7 +195,9 @@ pub fn call(
     // A command that blocked is counted when it completes (served or timed out).
     let stats = &mut srv.command_stats[cmd.id];
     stats.usec += elapsed_ns / 1000;
-    if !st.has(flags::BLOCKED) {
+    // A re-run that served its client counts now (its flag is cleared after).
+    let served_rerun = rerun && !srv.blocking.reblocked;
+    if !st.has(flags::BLOCKED) || served_rerun {
         stats.calls += 1;
         if srv.config.latency_tracking {
             srv.latency[cmd.id].record(elapsed_ns);

@@ -13,6 +13,7 @@ pub static ALL: &[&[(&str, Handler)]] = &[
     crate::types::hash::COMMANDS,
     crate::types::set::COMMANDS,
     crate::types::zset::COMMANDS,
+    crate::types::sort::COMMANDS,
 ];
 
 /// Command name → handler (strings, keyspace, connection and server commands).

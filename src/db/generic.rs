@@ -231,6 +231,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     if let Some(when) = expire {
         ctx.ks.dbs[db].set_expire(dst, when);
     }
+    ctx.ks.signal_ready(db, dst);
     ctx.ks.modified(db, src);
     ctx.ks.modified(db, dst);
     ctx.ks.notify(notify::GENERIC, "rename_from", src, db);
@@ -284,6 +285,7 @@ pub fn move_(ctx: &mut Ctx) -> CmdResult {
     if let Some(when) = expire {
         ctx.ks.dbs[dst].set_expire(key, when);
     }
+    ctx.ks.signal_ready(dst, key);
     ctx.ks.modified(src, key);
     ctx.ks.modified(dst, key);
     ctx.ks.notify(notify::GENERIC, "move_from", key, src);
@@ -331,6 +333,7 @@ pub fn copy(ctx: &mut Ctx) -> CmdResult {
     if let Some(when) = expire {
         ctx.ks.dbs[dst_db].set_expire(dst_key, when);
     }
+    ctx.ks.signal_ready(dst_db, dst_key);
     ctx.ks.modified(dst_db, dst_key);
     ctx.ks.notify(notify::GENERIC, "copy_to", dst_key, dst_db);
     ctx.ks.dirty(1);
@@ -411,6 +414,19 @@ pub fn swapdb(ctx: &mut Ctx) -> CmdResult {
         ctx.ks.dbs.swap(a, b);
         ctx.ks.dbs[a].id = a;
         ctx.ks.dbs[b].id = b;
+        // Clients blocked on keys that now exist in either database may be served.
+        let waiting: Vec<(usize, Vec<u8>)> = ctx
+            .ks
+            .blocking_keys
+            .keys()
+            .filter(|(d, _)| *d == a || *d == b)
+            .cloned()
+            .collect();
+        for (d, k) in waiting {
+            if ctx.ks.dbs[d].dict.contains_key(k.as_slice()) {
+                ctx.ks.signal_ready(d, &k);
+            }
+        }
         ctx.ks.dirty(1);
     }
     ctx.reply.ok();

@@ -218,6 +218,9 @@ pub fn prepare_shutdown(srv: &mut Server, _ks: &mut Keyspace) -> bool {
 pub fn debug(ctx: &mut Ctx) -> CmdResult {
     let sub = ctx.argv.get(1).to_ascii_lowercase();
     let argc = ctx.argv.len();
+    if let Some(r) = crate::types::list::debug_list(ctx, &sub) {
+        return r;
+    }
     match sub.as_slice() {
         b"help" => {
             help_reply(
@@ -315,7 +318,20 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.reply.int(m as i64);
             Ok(())
         }
-        b"quicklist-packed-threshold" | b"listpack" | b"jmap" | b"replybuffer" => {
+        b"listpack" => {
+            let db = ctx.client.db;
+            match ctx.ks.lookup_read_notouch(db, ctx.argv.get(2)) {
+                None => Err(CmdError::NoSuchKey),
+                Some(o) if o.value.encoding() != "listpack" => {
+                    Err(CmdError::err("Not a listpack encoded object."))
+                }
+                Some(_) => {
+                    ctx.reply.simple("Listpack structure printed on stdout");
+                    Ok(())
+                }
+            }
+        }
+        b"jmap" | b"replybuffer" => {
             ctx.reply.ok();
             Ok(())
         }

@@ -175,6 +175,9 @@ pub fn unblock_with(srv: &mut Server, ks: &mut Keyspace, id: u64, error: Option<
         return false;
     };
     srv.command_stats[b.cmd_id].calls += 1;
+    if error.is_some() {
+        srv.command_stats[b.cmd_id].failed_calls += 1;
+    }
     if let Some(mut c) = srv.take_client(b.slot) {
         c.st.flags &= !flags::BLOCKED;
         match error {

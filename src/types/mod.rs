@@ -10,8 +10,10 @@ pub mod hash;
 pub mod intset;
 pub mod list;
 pub mod listpack;
+pub mod quicklist;
 pub mod set;
 pub mod skiplist;
+pub mod sort;
 pub mod string;
 pub mod zset;
 
