@@ -1,9 +1,24 @@
-//! Redis's argument splitting (`sdssplitargs`): used for inline commands, the config
-//! file, and anything else that reads a line of words with Redis quoting rules.
+//! Redis's argument splitting (`sdssplitargs`), the one implementation used for
+//! inline commands and the config file.
 //!
-//! Words are separated by whitespace. Double quotes allow `\n \r \t \b \a \\ \"` and
-//! `\xHH` escapes; single quotes allow only `\'`. A closing quote must be followed by
-//! whitespace or the end of the line. Unbalanced quotes make the whole line invalid.
+//! Words are separated by C whitespace. Double quotes allow `\n \r \t \b \a`,
+//! `\xHH` and `\<any>` escapes; single quotes allow only `\'`. A closing quote must
+//! be followed by a space or the end of the line. The line is read as a C string
+//! (it stops at the first NUL), as Redis reads it. Unbalanced quotes make the whole
+//! line invalid.
+
+/// Truncates a byte string at its first NUL, like a C string.
+pub fn cstr(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(n) => &b[..n],
+        None => b,
+    }
+}
+
+/// C `isspace` in the "C" locale.
+pub fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
 
 fn hex_val(c: u8) -> Option<u8> {
     match c {
@@ -14,96 +29,87 @@ fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\x0b' | b'\x0c')
-}
-
-/// Splits `line` into words; `None` when quotes are unbalanced or a closing quote is
-/// not followed by a space.
+/// Split a line into arguments using Redis `sdssplitargs` rules.
+///
+/// Double quotes support `\n \r \t \b \a \xHH` and `\<any>` escapes, single
+/// quotes support `\'`; a closing quote must be followed by a space or the end
+/// of the line. Returns `None` on unbalanced quotes (the caller reports
+/// "Unbalanced quotes ..."). Input is treated as a C string (stops at NUL).
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let s = cstr(line);
+    let at = |i: usize| -> u8 { s.get(i).copied().unwrap_or(0) };
     let mut out = Vec::new();
-    let mut i = 0;
-    let n = line.len();
+    let mut p = 0usize;
     loop {
-        while i < n && is_space(line[i]) {
-            i += 1;
+        while p < s.len() && is_c_space(s[p]) {
+            p += 1;
         }
-        if i >= n {
+        if p >= s.len() {
             return Some(out);
         }
-        let mut word = Vec::new();
-        let mut in_dq = false;
-        let mut in_sq = false;
-        loop {
-            if in_dq {
-                if i >= n {
-                    return None;
-                }
-                let c = line[i];
-                if c == b'\\'
-                    && i + 3 < n
-                    && line[i + 1] == b'x'
-                    && hex_val(line[i + 2]).is_some()
-                    && hex_val(line[i + 3]).is_some()
-                {
-                    let hi = hex_val(line[i + 2]).unwrap_or(0);
-                    let lo = hex_val(line[i + 3]).unwrap_or(0);
-                    word.push(hi * 16 + lo);
-                    i += 3;
-                } else if c == b'\\' && i + 1 < n {
-                    i += 1;
-                    word.push(match line[i] {
+        let mut cur = Vec::new();
+        let (mut inq, mut insq, mut done) = (false, false, false);
+        while !done {
+            let c = at(p);
+            if inq {
+                if c == b'\\' && at(p + 1) == b'x' {
+                    if let (Some(h), Some(l)) = (hex_val(at(p + 2)), hex_val(at(p + 3))) {
+                        cur.push(h * 16 + l);
+                        p += 3;
+                    } else {
+                        // `\x` not followed by two hex digits: plain escape of 'x'.
+                        p += 1;
+                        cur.push(b'x');
+                    }
+                } else if c == b'\\' && at(p + 1) != 0 {
+                    p += 1;
+                    cur.push(match at(p) {
                         b'n' => b'\n',
                         b'r' => b'\r',
                         b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
+                        b'b' => 0x08,
+                        b'a' => 0x07,
                         other => other,
                     });
                 } else if c == b'"' {
-                    // The closing quote must be followed by a space or nothing.
-                    if i + 1 < n && !is_space(line[i + 1]) {
+                    let n = at(p + 1);
+                    if n != 0 && !is_c_space(n) {
                         return None;
                     }
-                    in_dq = false;
-                    i += 1;
-                    break;
-                } else {
-                    word.push(c);
-                }
-            } else if in_sq {
-                if i >= n {
+                    done = true;
+                } else if c == 0 {
                     return None;
+                } else {
+                    cur.push(c);
                 }
-                let c = line[i];
-                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
-                    i += 1;
-                    word.push(b'\'');
+            } else if insq {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    cur.push(b'\'');
                 } else if c == b'\'' {
-                    if i + 1 < n && !is_space(line[i + 1]) {
+                    let n = at(p + 1);
+                    if n != 0 && !is_c_space(n) {
                         return None;
                     }
-                    in_sq = false;
-                    i += 1;
-                    break;
+                    done = true;
+                } else if c == 0 {
+                    return None;
                 } else {
-                    word.push(c);
+                    cur.push(c);
                 }
             } else {
-                if i >= n {
-                    break;
-                }
-                match line[i] {
-                    c if is_space(c) => break,
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    c => word.push(c),
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    other => cur.push(other),
                 }
             }
-            i += 1;
+            if at(p) != 0 {
+                p += 1;
+            }
         }
-        debug_assert!(!in_dq && !in_sq);
-        out.push(word);
+        out.push(cur);
     }
 }
 
