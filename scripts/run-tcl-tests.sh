@@ -133,16 +133,33 @@ preflight() {
     local dir=$WORK/preflight port pid i why="" reply=""
     rm -rf "$dir"
     mkdir -p "$dir"
-    for ((i = 0; i < 100; i++)); do
-        port=$((30000 + RANDOM % 10000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    local attempt
+    # Ports below the kernel's ephemeral range (32768+), so no client socket can
+    # hold the one we pick; a port lost to a race anyway is retried, as the
+    # harness itself retries on "Failed listening".
+    for ((attempt = 0; attempt < 5; attempt++)); do
+        for ((i = 0; i < 100; i++)); do
+            port=$((22000 + RANDOM % 8000))
+            (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+        done
+        sed -e '/^port /d' -e '/^dir /d' -e '/^pidfile /d' "$WORK/tests/assets/default.conf" >"$dir/redis.conf"
+        # (default.conf has no final newline)
+        printf '\nport %s\ndir %s\nunixsocket %s\n' "$port" "$dir" "$dir/socket" >>"$dir/redis.conf"
+        : >"$dir/stdout"
+        (cd "$WORK" && exec src/redis-server "$dir/redis.conf") >"$dir/stdout" 2>"$dir/stderr" </dev/null 9>&- &
+        pid=$!
+        for ((i = 0; i < 20; i++)); do
+            grep -qs "Failed listening on port" "$dir/stdout" && break
+            grep -qs "Ready to accept" "$dir/stdout" && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        if grep -qs "Failed listening on port" "$dir/stdout"; then
+            wait "$pid" 2>/dev/null || true
+            continue
+        fi
+        break
     done
-    sed -e '/^port /d' -e '/^dir /d' -e '/^pidfile /d' "$WORK/tests/assets/default.conf" >"$dir/redis.conf"
-    # (default.conf has no final newline)
-    printf '\nport %s\ndir %s\nunixsocket %s\n' "$port" "$dir" "$dir/socket" >>"$dir/redis.conf"
-    : >"$dir/stdout"
-    (cd "$WORK" && exec src/redis-server "$dir/redis.conf") >"$dir/stdout" 2>"$dir/stderr" </dev/null 9>&- &
-    pid=$!
     for ((i = 0; i < 150; i++)); do
         why=""
         grep -qs " PID: $pid" "$dir/stdout" || why="no ' PID: $pid' line in its stdout"
