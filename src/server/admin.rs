@@ -318,7 +318,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             ctx.reply.int(m as i64);
             Ok(())
         }
-        b"listpack" => {
+        b"listpack" if argc == 3 => {
             let db = ctx.client.db;
             match ctx.ks.lookup_read_notouch(db, ctx.argv.get(2)) {
                 None => Err(CmdError::NoSuchKey),
