@@ -8,6 +8,25 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `process_id` INFO reports on `port`, if a server answers there.
+fn server_pid(port: u16) -> Option<u32> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    s.write_all(b"INFO server\r\n").ok()?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&out).contains("process_id:") || !out.ends_with(b"\r\n") {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&out);
+    let line = text.lines().find(|l| l.starts_with("process_id:"))?;
+    line["process_id:".len()..].trim().parse().ok()
+}
+
 /// A running server, killed on drop.
 pub struct TestServer {
     child: Child,
@@ -20,33 +39,40 @@ fn free_port() -> u16 {
 }
 
 impl TestServer {
-    /// Starts the server with extra `--directive value` arguments.
+    /// Starts the server with extra `--directive value` arguments. Tests run in
+    /// parallel, so a port can be taken between choosing and binding it: the
+    /// server must answer with its own pid, else another port is tried.
     pub fn start(extra: &[&str]) -> TestServer {
-        let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn oxidis-server");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return TestServer { child, port };
+        for _ in 0..10 {
+            let port = free_port();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn oxidis-server");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if !matches!(child.try_wait(), Ok(None)) {
+                    break;
+                }
+                if server_pid(port) == Some(child.id()) {
+                    return TestServer { child, port };
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("server did not start on port {port}");
+        panic!("server did not start");
     }
 
     /// A `redis` crate connection.
