@@ -10,7 +10,7 @@
 use super::Db;
 use crate::command::error::CmdError;
 use crate::types::string::RStr;
-use crate::types::{RObj, Value};
+use crate::types::{RObj, Value, ValueType};
 
 /// Keyspace event classes (`notify-keyspace-events` letters), Redis's bit values.
 pub mod notify {
@@ -179,28 +179,35 @@ impl Keyspace {
         self.dbs[db].dict.contains_key(key)
     }
 
-    /// The string at `key` for reading; WRONGTYPE for other types.
-    pub fn get_str(&mut self, db: usize, key: &[u8]) -> Result<Option<&RStr>, CmdError> {
+    /// The value of type `T` at `key` for reading (lazy expiry, hit/miss counted);
+    /// WRONGTYPE when the key holds another type.
+    pub fn read<T: ValueType>(&mut self, db: usize, key: &[u8]) -> Result<Option<&T>, CmdError> {
         match self.lookup_read(db, key) {
             None => Ok(None),
-            Some(RObj {
-                value: Value::Str(s),
-                ..
-            }) => Ok(Some(s)),
-            Some(_) => Err(CmdError::WrongType),
+            Some(o) => T::of(&o.value).map(Some).ok_or(CmdError::WrongType),
         }
+    }
+
+    /// The value of type `T` at `key` for writing; WRONGTYPE for other types.
+    pub fn write<T: ValueType>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&mut T>, CmdError> {
+        match self.lookup_write(db, key) {
+            None => Ok(None),
+            Some(o) => T::of_mut(&mut o.value).map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The string at `key` for reading; WRONGTYPE for other types.
+    pub fn get_str(&mut self, db: usize, key: &[u8]) -> Result<Option<&RStr>, CmdError> {
+        self.read(db, key)
     }
 
     /// The string at `key` for writing; WRONGTYPE for other types.
     pub fn get_str_mut(&mut self, db: usize, key: &[u8]) -> Result<Option<&mut RStr>, CmdError> {
-        match self.lookup_write(db, key) {
-            None => Ok(None),
-            Some(RObj {
-                value: Value::Str(s),
-                ..
-            }) => Ok(Some(s)),
-            Some(_) => Err(CmdError::WrongType),
-        }
+        self.write(db, key)
     }
 
     /// Stores `value` at `key` (overwriting; the TTL survives only with `keep_ttl`) and

@@ -427,14 +427,7 @@ fn listpack_random_pairs_unique(lp: &Listpack, count: usize) -> Vec<(LpValue<'_>
 
 /// The hash at `key` for reading (counts a hit or miss); WRONGTYPE for other types.
 fn get_hash<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a Hash>, CmdError> {
-    match ks.lookup_read(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::Hash(h),
-            ..
-        }) => Ok(Some(h)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.read::<Hash>(db, key)
 }
 
 /// The hash at `key` for writing; WRONGTYPE for other types.
@@ -443,14 +436,7 @@ fn get_hash_mut<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut Hash>, CmdError> {
-    match ks.lookup_write(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::Hash(h),
-            ..
-        }) => Ok(Some(h)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.write::<Hash>(db, key)
 }
 
 /// `hashTypeLookupWriteOrCreate` + an operation: runs `op` on the hash at

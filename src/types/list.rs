@@ -148,14 +148,7 @@ impl End {
 
 /// The list at `key` for reading (hit/miss counted); WRONGTYPE for other types.
 fn get_list<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
-    match ks.lookup_read(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::List(l),
-            ..
-        }) => Ok(Some(l)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.read::<List>(db, key)
 }
 
 /// The list at `key` for writing; WRONGTYPE for other types.
@@ -164,14 +157,7 @@ fn get_list_mut<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut List>, CmdError> {
-    match ks.lookup_write(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::List(l),
-            ..
-        }) => Ok(Some(l)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.write::<List>(db, key)
 }
 
 /// A new empty list with the configured node size.

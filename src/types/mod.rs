@@ -79,6 +79,38 @@ impl Value {
     }
 }
 
+/// A data type that can be picked out of a `Value` (the typed accessors of the
+/// keyspace use it to answer WRONGTYPE in one place).
+pub trait ValueType: Sized {
+    fn of(v: &Value) -> Option<&Self>;
+    fn of_mut(v: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! value_type {
+    ($t:ty, $variant:ident) => {
+        impl ValueType for $t {
+            fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn of_mut(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+value_type!(RStr, Str);
+value_type!(list::List, List);
+value_type!(hash::Hash, Hash);
+value_type!(set::Set, Set);
+value_type!(zset::ZSet, ZSet);
+
 /// A stored object: the value and its access clock (LRU seconds or LFU counter).
 #[derive(Debug, Clone)]
 pub struct RObj {

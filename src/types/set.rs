@@ -427,14 +427,7 @@ fn rand_below(n: usize) -> usize {
 
 /// The set at `key` for reading (hit/miss counted); WRONGTYPE for other types.
 fn read_set<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a Set>, CmdError> {
-    match ks.lookup_read(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::Set(s),
-            ..
-        }) => Ok(Some(s)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.read::<Set>(db, key)
 }
 
 /// The set at `key` for writing; WRONGTYPE for other types.
@@ -443,14 +436,7 @@ fn write_set<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut Set>, CmdError> {
-    match ks.lookup_write(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::Set(s),
-            ..
-        }) => Ok(Some(s)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.write::<Set>(db, key)
 }
 
 /// A set already looked up, without any access bookkeeping.

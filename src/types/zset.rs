@@ -699,14 +699,7 @@ fn zset_read<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a ZSet>, CmdError> {
-    match ks.lookup_read(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::ZSet(z),
-            ..
-        }) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.read::<ZSet>(db, key)
 }
 
 /// The zset at `key` for writing; WRONGTYPE for other types.
@@ -715,14 +708,7 @@ fn zset_write<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut ZSet>, CmdError> {
-    match ks.lookup_write(db, key) {
-        None => Ok(None),
-        Some(RObj {
-            value: Value::ZSet(z),
-            ..
-        }) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
+    ks.write::<ZSet>(db, key)
 }
 
 /// Writes a member as a bulk string.
