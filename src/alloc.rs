@@ -47,6 +47,20 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 }
 
+/// The allocation jemalloc makes for `n` bytes: 8, then 16-byte steps up to 128,
+/// then four size classes per doubling. Compact encodings size their buffers by
+/// it, so their capacity (and MEMORY USAGE) matches what Redis allocates.
+pub fn size_class(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 128 {
+        return (n + 15) & !15;
+    }
+    let step = 1usize << ((usize::BITS - 1 - (n - 1).leading_zeros()) - 2);
+    (n + step - 1) & !(step - 1)
+}
+
 /// Bytes currently allocated.
 pub fn used_memory() -> usize {
     USED.load(Ordering::Relaxed)

@@ -41,15 +41,11 @@ fn width_for(v: i64) -> usize {
     }
 }
 
-/// The allocation size a blob of `n` bytes is given: jemalloc's size classes
-/// (16-byte steps up to 128, then four classes per doubling), so an intset holds
-/// what it would in Redis and growing by one value reallocates only now and then.
+/// The allocation size a blob of `n` bytes is given: jemalloc's size class, at
+/// least 16 bytes, so an intset holds what it would in Redis and growing by one
+/// value reallocates only now and then.
 fn size_class(n: usize) -> usize {
-    if n <= 128 {
-        return n.div_ceil(16).max(1) * 16;
-    }
-    let spacing = 1usize << ((n - 1).ilog2() - 2);
-    n.div_ceil(spacing).saturating_mul(spacing)
+    crate::alloc::size_class(n).max(16)
 }
 
 /// Reads a little-endian value of `width` bytes from the start of `b`.

@@ -328,19 +328,6 @@ impl<'a> Encoded<'a> {
     }
 }
 
-/// The allocation size jemalloc hands out for `n` bytes (its size classes: 8,
-/// 16-byte steps up to 128, then four classes per doubling).
-fn alloc_class(n: usize) -> usize {
-    if n <= 8 {
-        return 8;
-    }
-    if n <= 128 {
-        return (n + 15) & !15;
-    }
-    let step = 1usize << ((usize::BITS - 1 - (n - 1).leading_zeros()) - 2);
-    (n + step - 1) & !(step - 1)
-}
-
 /// A listpack: nothing but the serialized bytes, so it costs a `Vec` (24
 /// bytes) inline. The entry count lives in the header; it is always exact
 /// below 65535 (normalized on load and after every change), and only above
@@ -360,7 +347,7 @@ impl Default for Listpack {
 impl Clone for Listpack {
     /// Like `lpDup`: a fresh allocation of the listpack's size class.
     fn clone(&self) -> Listpack {
-        let mut buf = Vec::with_capacity(alloc_class(self.buf.len()));
+        let mut buf = Vec::with_capacity(crate::alloc::size_class(self.buf.len()));
         buf.extend_from_slice(&self.buf);
         Listpack { buf }
     }
@@ -412,7 +399,7 @@ impl std::iter::FusedIterator for Iter<'_> {}
 
 impl Listpack {
     pub fn new() -> Listpack {
-        let mut buf = Vec::with_capacity(alloc_class(EMPTY_BYTES));
+        let mut buf = Vec::with_capacity(crate::alloc::size_class(EMPTY_BYTES));
         buf.extend_from_slice(&[EMPTY_BYTES as u8, 0, 0, 0, 0, 0, EOF]);
         Listpack { buf }
     }
@@ -673,7 +660,7 @@ impl Listpack {
         let total = self.buf.len();
         if new_size > old {
             let target = total + (new_size - old);
-            let class = alloc_class(target);
+            let class = crate::alloc::size_class(target);
             if class > self.buf.capacity() {
                 self.buf.reserve_exact(class - total);
             }
@@ -702,7 +689,7 @@ impl Listpack {
 
     /// Gives memory back when the size class went down (`lp_realloc` to smaller).
     fn shrink(&mut self) {
-        let class = alloc_class(self.buf.len());
+        let class = crate::alloc::size_class(self.buf.len());
         if self.buf.capacity() > class {
             self.buf.shrink_to(class);
         }
@@ -727,7 +714,7 @@ impl Listpack {
     /// (`lpValidateIntegrity` with `deep`). `None` on any inconsistency.
     pub fn from_bytes(b: &[u8]) -> Option<Listpack> {
         let count = validate(b)?;
-        let mut buf = Vec::with_capacity(alloc_class(b.len()));
+        let mut buf = Vec::with_capacity(crate::alloc::size_class(b.len()));
         buf.extend_from_slice(b);
         let mut lp = Listpack { buf };
         // An "unknown" count that fits is written down, as lpLength would.
@@ -1155,20 +1142,20 @@ mod tests {
 
     #[test]
     fn capacity_follows_allocator_size_classes() {
-        assert_eq!(alloc_class(7), 8);
-        assert_eq!(alloc_class(17), 32);
-        assert_eq!(alloc_class(128), 128);
-        assert_eq!(alloc_class(129), 160);
-        assert_eq!(alloc_class(257), 320);
-        assert_eq!(alloc_class(4097), 5120);
+        assert_eq!(crate::alloc::size_class(7), 8);
+        assert_eq!(crate::alloc::size_class(17), 32);
+        assert_eq!(crate::alloc::size_class(128), 128);
+        assert_eq!(crate::alloc::size_class(129), 160);
+        assert_eq!(crate::alloc::size_class(257), 320);
+        assert_eq!(crate::alloc::size_class(4097), 5120);
         let mut lp = Listpack::new();
         for i in 0..100 {
             lp.push_back(format!("field{i}").as_bytes());
-            assert_eq!(lp.heap_size(), alloc_class(lp.total_bytes()));
+            assert_eq!(lp.heap_size(), crate::alloc::size_class(lp.total_bytes()));
         }
         for _ in 0..100 {
             lp.remove(0);
-            assert_eq!(lp.heap_size(), alloc_class(lp.total_bytes()));
+            assert_eq!(lp.heap_size(), crate::alloc::size_class(lp.total_bytes()));
         }
     }
 

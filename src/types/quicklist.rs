@@ -98,19 +98,6 @@ fn push_value(lp: &mut Listpack, v: LpValue<'_>) {
     }
 }
 
-/// The allocation jemalloc makes for `n` bytes (8, then 16-byte steps up to 128,
-/// then four size classes per doubling), for honest MEMORY USAGE figures.
-fn alloc_class(n: usize) -> usize {
-    if n <= 8 {
-        return 8;
-    }
-    if n <= 128 {
-        return (n + 15) & !15;
-    }
-    let step = 1usize << ((usize::BITS - 1 - (n - 1).leading_zeros()) - 2);
-    (n + step - 1) & !(step - 1)
-}
-
 impl Node {
     fn packed_with(v: &[u8]) -> Node {
         let mut lp = Listpack::new();
@@ -129,7 +116,7 @@ impl Node {
     fn heap_size(&self) -> usize {
         match self {
             Node::Packed(lp) => lp.heap_size(),
-            Node::Plain(b) => alloc_class(b.len()),
+            Node::Plain(b) => crate::alloc::size_class(b.len()),
         }
     }
 
@@ -692,7 +679,11 @@ impl Quicklist {
     /// Heap bytes: the node array and every node's allocation.
     pub fn heap_size(&self) -> usize {
         let array = self.nodes.capacity() * std::mem::size_of::<Node>();
-        let array = if array == 0 { 0 } else { alloc_class(array) };
+        let array = if array == 0 {
+            0
+        } else {
+            crate::alloc::size_class(array)
+        };
         array + self.nodes.iter().map(Node::heap_size).sum::<usize>()
     }
 
