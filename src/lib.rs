@@ -35,6 +35,7 @@ pub mod config;
 pub mod db;
 pub mod logging;
 pub mod protocol;
+pub mod rdb;
 pub mod server;
 pub mod startup;
 pub mod types;
