@@ -11,8 +11,9 @@
 //! and flushes replies (`protocol::reply`, RESP2/RESP3 written straight into each
 //! client's buffer) before sleeping again — the shape of Redis's `ae` loop.
 //!
-//! Snapshots (BGSAVE, BGREWRITEAOF) will `fork()` a child that writes a
-//! copy-on-write image of the keyspace, as Redis does; the parent keeps serving.
+//! Snapshots (BGSAVE, BGREWRITEAOF) `fork()` a child that writes a copy-on-write
+//! image of the keyspace, as Redis does; the parent keeps serving and reaps the
+//! child from cron (`persist`).
 //!
 //! # Where things live
 //!
@@ -27,6 +28,8 @@
 //! - `server`: the reactor, clients, the timer wheel, cron, connection and admin
 //!   commands, INFO.
 //! - `util`: Redis-exact number parsing/formatting, glob matching, quoting, SHA-1.
+//! - `rdb`: the RDB byte format (snapshots and DUMP payloads).
+//! - `persist`: SAVE/BGSAVE by fork, loading, DUMP/RESTORE.
 //! - `logging`, `alloc`: Redis-format logs; the counting allocator behind INFO memory.
 
 pub mod alloc;
@@ -34,6 +37,7 @@ pub mod command;
 pub mod config;
 pub mod db;
 pub mod logging;
+pub mod persist;
 pub mod protocol;
 pub mod rdb;
 pub mod server;

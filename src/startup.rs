@@ -168,8 +168,10 @@ pub fn main(args: Vec<String>) -> i32 {
         cronloops: 0,
         active_expire_enabled: true,
         cron_paused: false,
-        lastsave_unix: now / 1000,
+        persist: crate::persist::Persistence::new(now / 1000),
+        replication: Default::default(),
         shutdown_asap: false,
+        shutdown_prepared: false,
         stat_peak_memory: 0,
         stats_startup_memory: 0,
         pid,
@@ -192,6 +194,9 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     install_signal_handlers();
     log::warn!("Server initialized");
+    if !crate::persist::snapshot::load_at_startup(&mut srv, &mut ks) {
+        return 1;
+    }
     srv.stats_startup_memory = crate::alloc::used_memory();
     log::info!("Ready to accept connections");
     notify_systemd(&srv.config, "READY=1\n");

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use super::spec::{
-    CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED, CMD_SKIP_MONITOR,
+    CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED, CMD_SKIP_MONITOR, CMD_WRITE,
 };
 use super::{Argv, CmdError, Command, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
@@ -108,6 +108,13 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
     {
         let text = "OOM command not allowed when used memory > 'maxmemory'.";
         return reject(srv, client, text, Some(cmd.id));
+    }
+    // A failed background save with stop-writes-on-bgsave-error: writes (and PING,
+    // so monitoring notices) are refused until a save succeeds.
+    if (cmd.has_flag(CMD_WRITE) || cmd.full_name == "ping")
+        && srv.persist.writes_refused(&srv.config)
+    {
+        return reject(srv, client, crate::persist::MISCONF_ERROR, Some(cmd.id));
     }
     if cmd.has_flag(CMD_PROTECTED) {
         let (name, option, allow) = if cmd.full_name.starts_with("debug") {
@@ -216,7 +223,8 @@ pub fn call(
         crate::server::tracking::after_call(srv, st, cmd, &argv);
     }
     // EXEC propagates its commands itself, wrapped in MULTI/EXEC.
-    let wrote = ks.dirty != dirty_before && cmd.full_name != "exec";
+    let wrote = (ks.dirty != dirty_before || std::mem::take(&mut ks.force_propagate))
+        && cmd.full_name != "exec";
     let db = st.db;
     after_command(srv, ks, Some((st, reply)), db, wrote.then_some(argv));
 }

@@ -3,7 +3,8 @@
 
 use super::Handler;
 use crate::db::{expire, generic};
-use crate::server::{admin, connection, info, memory, multi, pubsub, tracking};
+use crate::persist::{restore, snapshot};
+use crate::server::{admin, connection, info, memory, multi, pubsub, replication, tracking};
 use crate::types::{bitmap, string};
 
 /// Every command table: the ones below plus one per data type module.
@@ -138,7 +139,7 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("config|set", admin::config_set),
     ("debug", admin::debug),
     ("info", info::info),
-    ("lastsave", admin::lastsave),
+    ("lastsave", snapshot::lastsave),
     ("memory|doctor", memory::memory_doctor),
     ("memory|help", memory::memory_help),
     ("memory|malloc-stats", memory::memory_malloc_stats),
@@ -146,6 +147,14 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("memory|stats", memory::memory_stats),
     ("memory|usage", memory::memory_usage),
     ("monitor", admin::monitor),
+    // Persistence and replication
+    ("save", snapshot::save),
+    ("bgsave", snapshot::bgsave),
+    ("dump", restore::dump),
+    ("restore", restore::restore),
+    ("sync", replication::sync),
+    ("psync", replication::sync),
+    ("replconf", replication::replconf),
     ("shutdown", admin::shutdown),
     ("time", admin::time),
 ];

@@ -82,6 +82,9 @@ pub struct Keyspace {
     /// Keys that received data while somebody waits on them, to serve after the
     /// command.
     pub ready_keys: Vec<(usize, Vec<u8>)>,
+    /// Set by a command that must be propagated even though `dirty` may not show
+    /// it (FLUSHALL, whose save resets the counter).
+    pub force_propagate: bool,
 }
 
 /// 24-bit LRU clock resolution, as in Redis.
@@ -104,6 +107,7 @@ impl Keyspace {
             rewritten: None,
             blocking_keys: std::collections::HashMap::new(),
             ready_keys: Vec::new(),
+            force_propagate: false,
         }
     }
 

@@ -155,12 +155,6 @@ pub fn time(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// LASTSAVE
-pub fn lastsave(ctx: &mut Ctx) -> CmdResult {
-    ctx.reply.int(ctx.srv.lastsave_unix);
-    Ok(())
-}
-
 /// MONITOR
 pub fn monitor(ctx: &mut Ctx) -> CmdResult {
     if ctx.client.has(flags::MONITOR) {
@@ -175,34 +169,74 @@ pub fn monitor(ctx: &mut Ctx) -> CmdResult {
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
     let mut args = ctx.args();
-    let (mut nosave, mut save, mut abort) = (false, false, false);
+    let mut how = ShutdownFlags::default();
+    let mut abort = false;
     while let Some(a) = args.peek() {
         args.next_bytes()?;
         if is_token(a, "NOSAVE") {
-            nosave = true;
+            how.nosave = true;
         } else if is_token(a, "SAVE") {
-            save = true;
-        } else if is_token(a, "NOW") || is_token(a, "FORCE") {
+            how.save = true;
+        } else if is_token(a, "NOW") {
+        } else if is_token(a, "FORCE") {
+            how.force = true;
         } else if is_token(a, "ABORT") {
             abort = true;
         } else {
             return Err(CmdError::Syntax);
         }
     }
-    if (abort && ctx.argv.len() != 2) || (nosave && save) {
+    if (abort && ctx.argv.len() != 2) || (how.nosave && how.save) {
         return Err(CmdError::Syntax);
     }
     if abort {
         return Err(CmdError::err("No shutdown in progress."));
     }
     log::warn!("User requested shutdown...");
+    if !prepare_shutdown(ctx.srv, ctx.ks, how) {
+        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+    }
+    // Ready to exit: the loop leaves after this turn, without a reply (as Redis
+    // exits from inside the command).
     ctx.srv.shutdown_asap = true;
-    ctx.client.flags |= flags::CLOSE_AFTER_REPLY;
+    ctx.srv.shutdown_prepared = true;
+    ctx.reply.mute = true;
     Ok(())
 }
 
-/// The shutdown sequence; true when the process may exit.
-pub fn prepare_shutdown(srv: &mut Server, _ks: &mut Keyspace) -> bool {
+/// SHUTDOWN's options (SIGTERM uses the defaults).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShutdownFlags {
+    pub save: bool,
+    pub nosave: bool,
+    pub force: bool,
+}
+
+/// The shutdown sequence (finishShutdown); true when the process may exit, false
+/// when the final save failed and the server must go on serving.
+pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, how: ShutdownFlags) -> bool {
+    if srv.persist.child_is(crate::persist::child::Purpose::Rdb) {
+        log::warn!("There is a child saving an .rdb. Killing it!");
+        let pid = srv.persist.child.as_ref().map(|c| c.pid).unwrap_or(0);
+        if let Some(c) = srv.persist.child.take() {
+            crate::persist::child::kill_and_wait(&c);
+        }
+        let _ = std::fs::remove_file(format!("temp-{pid}.rdb"));
+    }
+    if (!srv.config.save.is_empty() && !how.nosave) || how.save {
+        log::info!("Saving the final RDB snapshot before exiting.");
+        if crate::persist::snapshot::save_now(srv, ks).is_err() {
+            if how.force {
+                log::warn!("Error trying to save the DB. Exit anyway.");
+            } else {
+                log::warn!("Error trying to save the DB, can't exit.");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return false;
+            }
+        }
+    }
     if let Some(pidfile) = &srv.config.pidfile {
         log::info!("Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);
@@ -280,6 +314,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             Ok(())
         }
         b"object" if argc == 3 => debug_object(ctx),
+        b"reload" => crate::persist::snapshot::debug_reload(ctx),
         b"htstats" if argc == 3 => {
             let dbid =
                 crate::util::numbers::parse_i64(ctx.argv.get(2)).ok_or(CmdError::NotInteger)?;

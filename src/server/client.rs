@@ -104,6 +104,8 @@ impl Conn {
 pub struct ClientState {
     /// CLIENT ID: unique, increasing.
     pub id: u64,
+    /// A replica's REPLCONF listening-port.
+    pub replica_listening_port: i64,
     /// Slot in the client table (the mio token is derived from it).
     pub slot: usize,
     /// File descriptor, or -1 for fake clients.
@@ -163,6 +165,7 @@ pub struct ClientState {
 impl ClientState {
     pub fn new(id: u64, slot: usize, now_ms: i64) -> ClientState {
         ClientState {
+            replica_listening_port: 0,
             id,
             slot,
             fd: -1,

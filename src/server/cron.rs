@@ -57,6 +57,9 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
         }
     }
 
+    crate::persist::cron(srv, ks);
+    super::replication::cron(srv, now);
+
     let used = crate::alloc::used_memory();
     if used > srv.stat_peak_memory {
         srv.stat_peak_memory = used;

@@ -17,6 +17,7 @@ pub mod multi;
 pub mod propagate;
 pub mod pubsub;
 pub mod reactor;
+pub mod replication;
 pub mod timer;
 pub mod tracking;
 
@@ -179,9 +180,14 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// DEBUG PAUSE-CRON: serverCron does nothing while set.
     pub cron_paused: bool,
-    pub lastsave_unix: i64,
+    /// Snapshots, the fork child, loading state.
+    pub persist: crate::persist::Persistence,
+    /// Attached replicas (SYNC clients).
+    pub replication: replication::Replication,
     /// Set by SHUTDOWN or SIGTERM: the loop exits after this turn.
     pub shutdown_asap: bool,
+    /// SHUTDOWN already ran the shutdown sequence: exit without repeating it.
+    pub shutdown_prepared: bool,
     /// Peak `used_memory`.
     pub stat_peak_memory: usize,
     /// `used_memory` right after start-up (INFO `used_memory_startup`).

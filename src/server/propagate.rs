@@ -58,10 +58,28 @@ impl Propagator {
         self.offset += (self.stream.len() - start) as u64;
     }
 
+    /// Appends a command that belongs to no database (the replication PING): no
+    /// SELECT precedes it.
+    pub fn feed_same_db(&mut self, argv: &[&[u8]]) {
+        if !self.active() {
+            return;
+        }
+        let start = self.stream.len();
+        write_multibulk(&mut self.stream, argv.iter().copied());
+        self.offset += (self.stream.len() - start) as u64;
+    }
+
     /// Forgets the selected database, so the next command re-selects (a new
     /// consumer, or after FLUSHALL/SWAPDB).
     pub fn reset_selected_db(&mut self) {
         self.selected_db = None;
+    }
+}
+
+/// Hands the stream encoded this loop turn to its consumers (the replicas).
+pub fn deliver(srv: &mut crate::server::Server) {
+    if !srv.propagator.stream.is_empty() {
+        crate::server::replication::drain(srv);
     }
 }
 

@@ -133,7 +133,13 @@ impl EventLoop {
             }
             self.before_sleep();
             if self.srv.shutdown_asap {
-                if super::admin::prepare_shutdown(&mut self.srv, &mut self.ks) {
+                if self.srv.shutdown_prepared
+                    || super::admin::prepare_shutdown(
+                        &mut self.srv,
+                        &mut self.ks,
+                        Default::default(),
+                    )
+                {
                     return 0;
                 }
                 self.srv.shutdown_asap = false;
@@ -143,6 +149,7 @@ impl EventLoop {
 
     /// Flushes pending replies and closes clients marked for closing.
     fn before_sleep(&mut self) {
+        super::propagate::deliver(&mut self.srv);
         while !self.srv.pending_writes.is_empty() {
             let pending = std::mem::take(&mut self.srv.pending_writes);
             for slot in pending {
@@ -469,6 +476,9 @@ pub fn close_client_slot(srv: &mut Server, ks: &mut Keyspace, slot: usize) {
     super::multi::unwatch_all(srv, ks, &mut c.st);
     super::pubsub::unsubscribe_all(srv, &mut c.st);
     super::tracking::disable(srv, &mut c.st);
+    if c.st.has(flags::SLAVE) && !c.st.has(flags::MONITOR) {
+        super::replication::forget(srv, c.st.id);
+    }
     srv.client_slots.remove(&c.st.id);
     if let Some(conn) = c.conn.as_mut() {
         let _ = srv.poll.registry().deregister(conn.source());
@@ -587,7 +597,7 @@ pub fn bind_listeners(srv: &mut Server) -> Result<(), String> {
                     }
                     log::warn!(
                         "Warning: Could not create server TCP listening socket {host}:{port}: bind: {}",
-                        io_err_text(&e)
+                        crate::util::strerror(&e)
                     );
                     if optional {
                         continue;
@@ -641,14 +651,6 @@ pub fn rebind_listeners(srv: &mut Server) -> Result<(), String> {
 }
 
 /// The C library's text for an OS error ("Address already in use").
-fn io_err_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 /// A non-blocking TCP listener with SO_REUSEADDR, IPV6_V6ONLY and the given backlog.
 fn bind_tcp(sa: std::net::SocketAddr, backlog: i64) -> io::Result<mio::net::TcpListener> {
     use std::os::fd::FromRawFd;

@@ -4,3 +4,13 @@ pub mod numbers;
 pub mod repr;
 pub mod sha1;
 pub mod splitargs;
+
+/// An I/O error as C's strerror() words it ("No such file or directory"), the way
+/// Redis's log lines and error replies quote it.
+pub fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
