@@ -1,11 +1,13 @@
 //! Persistence: when and where the dataset reaches the disk and comes back.
 //!
 //! `child` forks the one background process Redis allows at a time; `snapshot` is
-//! SAVE/BGSAVE/save points/loading of the RDB file; `restore` is DUMP and RESTORE.
+//! SAVE/BGSAVE/save points/loading of the RDB file; `restore` is DUMP and RESTORE,
+//! `migrate` MIGRATE.
 //! The byte format itself is `crate::rdb`. `Persistence` is the state INFO
 //! persistence reports, held by the server.
 
 pub mod child;
+pub mod migrate;
 pub mod restore;
 pub mod snapshot;
 
@@ -24,6 +26,8 @@ pub struct Persistence {
     /// Duration of the latest fork in microseconds (latest_fork_usec).
     pub latest_fork_usec: u64,
     pub total_forks: u64,
+    /// MIGRATE's cached connections.
+    pub migrate: migrate::SocketCache,
 }
 
 impl Persistence {
@@ -34,6 +38,7 @@ impl Persistence {
             loading: false,
             latest_fork_usec: 0,
             total_forks: 0,
+            migrate: Default::default(),
         }
     }
 
@@ -67,6 +72,7 @@ pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
         on_child_exit(srv, ks, &exit);
     }
     snapshot::cron(srv, ks);
+    srv.persist.migrate.close_idle(ks.now_ms / 1000);
 }
 
 /// What the parent does when a child ends, by the child's purpose.

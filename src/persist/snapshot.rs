@@ -99,7 +99,11 @@ pub fn listener_fds(srv: &Server) -> Vec<i32> {
 /// Writes `dbs` to `filename` the safe way: a temp file named after this process,
 /// flushed and fsynced, renamed over the target, the directory fsynced. Logs as
 /// Redis does; the error text is for the caller's log.
-pub fn write_rdb_file(filename: &str, dbs: &[Db], opts: &SaveOptions) -> Result<SaveReport, SaveFailed> {
+pub fn write_rdb_file(
+    filename: &str,
+    dbs: &[Db],
+    opts: &SaveOptions,
+) -> Result<SaveReport, SaveFailed> {
     let tmp = format!("temp-{}.rdb", std::process::id());
     let cwd = || {
         std::env::current_dir()

@@ -190,7 +190,14 @@ pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if abort {
-        return Err(CmdError::err("No shutdown in progress."));
+        if !ctx.srv.shutdown_asap || ctx.srv.shutdown_prepared {
+            return Err(CmdError::err("No shutdown in progress."));
+        }
+        ctx.srv.shutdown_asap = false;
+        super::reactor::cancel_signalled_shutdown();
+        log::warn!("Shutdown manually aborted.");
+        ctx.reply.ok();
+        return Ok(());
     }
     log::warn!("User requested shutdown...");
     if !prepare_shutdown(ctx.srv, ctx.ks, how) {

@@ -11,7 +11,7 @@
 //! so one client streaming a huge request or reading a huge reply never stalls others.
 
 use std::io::{self, ErrorKind};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use mio::{Events, Interest, Token};
@@ -35,15 +35,40 @@ const IOBUF_LEN: usize = 16 * 1024;
 
 /// The signal that asked us to shut down (0 = none).
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// A shutdown was asked for by a signal and not yet carried out or cancelled.
+static SHUTDOWN_PENDING: AtomicBool = AtomicBool::new(false);
+/// `temp-<pid>.rdb\0`, the file a second SIGINT removes on its way out.
+static mut TEMP_RDB_PATH: [u8; 32] = [0; 32];
 
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    // A second SIGINT: the user insists, exit now without saving (as Redis).
+    if sig == libc::SIGINT && SHUTDOWN_PENDING.load(Ordering::SeqCst) {
+        let msg = b"You insist... exiting now.\n";
+        // SAFETY: write, unlink and _exit are async-signal-safe; the path buffer is
+        // written once before the handler is installed.
+        unsafe {
+            libc::write(2, msg.as_ptr().cast(), msg.len());
+            libc::unlink(std::ptr::addr_of!(TEMP_RDB_PATH).cast());
+            libc::_exit(1);
+        }
+    }
+    SHUTDOWN_PENDING.store(true, Ordering::SeqCst);
     SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// Forgets a signalled shutdown (it failed, or SHUTDOWN ABORT cancelled it).
+pub fn cancel_signalled_shutdown() {
+    SHUTDOWN_PENDING.store(false, Ordering::SeqCst);
 }
 
 /// Installs SIGTERM/SIGINT handlers and ignores SIGPIPE.
 pub fn install_signal_handlers() {
-    // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
+    let path = format!("temp-{}.rdb", std::process::id());
+    // SAFETY: the handler only touches atomics and calls async-signal-safe
+    // functions; the path buffer is filled before the handlers are installed.
     unsafe {
+        let buf = &mut *std::ptr::addr_of_mut!(TEMP_RDB_PATH);
+        buf[..path.len()].copy_from_slice(path.as_bytes());
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         libc::signal(
             libc::SIGTERM,
@@ -132,17 +157,8 @@ impl EventLoop {
                 self.srv.shutdown_asap = true;
             }
             self.before_sleep();
-            if self.srv.shutdown_asap {
-                if self.srv.shutdown_prepared
-                    || super::admin::prepare_shutdown(
-                        &mut self.srv,
-                        &mut self.ks,
-                        Default::default(),
-                    )
-                {
-                    return 0;
-                }
-                self.srv.shutdown_asap = false;
+            if self.srv.shutdown_prepared {
+                return 0;
             }
         }
     }
