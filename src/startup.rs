@@ -194,13 +194,13 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     install_signal_handlers();
     log::warn!("Server initialized");
-    if !crate::persist::snapshot::load_at_startup(&mut srv, &mut ks) {
+    srv.stats_startup_memory = crate::alloc::used_memory();
+    let mut el = EventLoop { srv, ks };
+    if !crate::persist::snapshot::load_at_startup(&mut el) {
         return 1;
     }
-    srv.stats_startup_memory = crate::alloc::used_memory();
     log::info!("Ready to accept connections");
-    notify_systemd(&srv.config, "READY=1\n");
-    let mut el = EventLoop { srv, ks };
+    notify_systemd(&el.srv.config, "READY=1\n");
     el.run()
 }
 

@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use super::spec::{
-    CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED, CMD_SKIP_MONITOR, CMD_WRITE,
+    CMD_ADMIN, CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED,
+    CMD_SKIP_MONITOR, CMD_WRITE,
 };
 use super::{Argv, CmdError, Command, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
@@ -107,6 +108,10 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         && crate::alloc::used_memory() as u64 > srv.config.maxmemory
     {
         let text = "OOM command not allowed when used memory > 'maxmemory'.";
+        return reject(srv, client, text, Some(cmd.id));
+    }
+    if srv.persist.loading && !cmd.has_flag(CMD_LOADING) {
+        let text = "LOADING Redis is loading the dataset in memory";
         return reject(srv, client, text, Some(cmd.id));
     }
     // A failed background save with stop-writes-on-bgsave-error: writes (and PING,

@@ -373,7 +373,8 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     crate::server::tracking::invalidate_all(ctx.srv, Some((&mut *ctx.client, &mut *ctx.reply)));
     ctx.ks.dirty(n as u64);
     // As Redis: a running snapshot is stale now; with save points configured the
-    // empty dataset is saved at once (which resets `dirty`).
+    // empty dataset is saved at once (which resets `dirty`), and the command is
+    // propagated whatever the counter says.
     if ctx
         .srv
         .persist
@@ -384,7 +385,6 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     if !ctx.srv.config.save.is_empty() {
         let _ = crate::persist::snapshot::save_now(ctx.srv, ctx.ks);
     }
-    ctx.ks.dirty(1);
     ctx.ks.force_propagate = true;
     ctx.reply.ok();
     Ok(())

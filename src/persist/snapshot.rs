@@ -11,6 +11,7 @@ use crate::command::{CmdError, CmdResult, Ctx};
 use crate::db::keyspace::Keyspace;
 use crate::db::Db;
 use crate::rdb::{self, LoadOptions, LoadReport, RdbError, SaveOptions, SaveReport};
+use crate::server::reactor::EventLoop;
 use crate::server::{unix_ms, Listener, Server, REDIS_VERSION};
 
 /// Seconds a failed background save waits before a save point retries it
@@ -271,35 +272,74 @@ pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
     }
 }
 
-/// Loads `filename` into fresh databases and swaps them in; the databases are left
-/// untouched on error.
-pub fn load_file(
-    srv: &mut Server,
-    ks: &mut Keyspace,
+/// What loading needs to know besides the file: copied out of the server so the
+/// server itself stays free to serve clients (with -LOADING) while it runs.
+pub struct LoadParams {
+    pub config: crate::config::Config,
+    pub databases: usize,
+    pub now_ms: i64,
+    pub lru_clock: u32,
+    /// Skip keys already expired (a master does; DEBUG RELOAD and startup alike).
+    pub skip_expired: bool,
+}
+
+impl LoadParams {
+    pub fn of(srv: &Server, ks: &Keyspace) -> LoadParams {
+        LoadParams {
+            config: srv.config.clone(),
+            databases: ks.dbs.len(),
+            now_ms: ks.now_ms,
+            lru_clock: ks.lru_clock,
+            skip_expired: true,
+        }
+    }
+}
+
+/// Reads `filename` into fresh databases, calling `progress` now and then.
+pub fn read_rdb_file<'a>(
     filename: &str,
-    skip_expired: bool,
-) -> Result<LoadReport, LoadFailure> {
+    params: &'a LoadParams,
+    progress: Option<&'a mut dyn FnMut(u64)>,
+) -> Result<(Vec<Db>, LoadReport), LoadFailure> {
     let file = match File::open(filename) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadFailure::NotFound),
         Err(e) => return Err(LoadFailure::Io(e)),
     };
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut dbs: Vec<Db> = (0..ks.dbs.len()).map(Db::new).collect();
+    let mut dbs: Vec<Db> = (0..params.databases).map(Db::new).collect();
     let mut opts = LoadOptions {
-        config: &srv.config,
-        deep_sanitize: srv.config.sanitize_dump_payload == crate::config::SanitizeDumpPayload::Yes,
-        skip_expired_before: skip_expired.then_some(ks.now_ms),
-        lru_clock: ks.lru_clock,
-        progress: None,
+        config: &params.config,
+        deep_sanitize: params.config.sanitize_dump_payload
+            == crate::config::SanitizeDumpPayload::Yes,
+        skip_expired_before: params.skip_expired.then_some(params.now_ms),
+        lru_clock: params.lru_clock,
+        progress,
     };
     let report = rdb::load_snapshot(&mut reader, &mut dbs, &mut opts).map_err(LoadFailure::Rdb)?;
+    Ok((dbs, report))
+}
+
+/// Swaps freshly loaded databases in (the old ones are freed in the background).
+pub fn install_loaded(srv: &mut Server, ks: &mut Keyspace, dbs: Vec<Db>, report: &LoadReport) {
     for (i, db) in dbs.into_iter().enumerate() {
         let old = std::mem::replace(&mut ks.dbs[i], db);
         crate::db::lazyfree::free_in_background(old);
     }
     srv.persist.rdb.last_load_keys_loaded = report.keys_loaded;
     srv.persist.rdb.last_load_keys_expired = report.expired_skipped;
+}
+
+/// Loads `filename` in place of the dataset (DEBUG RELOAD); the data is left
+/// untouched on error.
+pub fn load_file(
+    srv: &mut Server,
+    ks: &mut Keyspace,
+    filename: &str,
+) -> Result<LoadReport, LoadFailure> {
+    let params = LoadParams::of(srv, ks);
+    let (dbs, report) = read_rdb_file(filename, &params, None)?;
+    install_loaded(srv, ks, dbs, &report);
     Ok(report)
 }
 
@@ -330,16 +370,22 @@ fn log_aux(report: &LoadReport) {
     }
 }
 
-/// Loads the dump at startup (loadDataFromDisk's RDB branch); false means exit(1).
-pub fn load_at_startup(srv: &mut Server, ks: &mut Keyspace) -> bool {
+/// Loads the dump at startup (loadDataFromDisk's RDB branch), serving clients
+/// with -LOADING meanwhile; false means exit(1).
+pub fn load_at_startup(el: &mut EventLoop) -> bool {
     let started = std::time::Instant::now();
-    let filename = srv.config.dbfilename.clone();
-    srv.persist.loading = true;
-    let result = load_file(srv, ks, &filename, true);
-    srv.persist.loading = false;
+    let filename = el.srv.config.dbfilename.clone();
+    let params = LoadParams::of(&el.srv, &el.ks);
+    el.srv.persist.loading = true;
+    let result = {
+        let mut serve = |_bytes: u64| el.process_events_while_blocked();
+        read_rdb_file(&filename, &params, Some(&mut serve))
+    };
+    el.srv.persist.loading = false;
     match result {
-        Ok(report) => {
+        Ok((dbs, report)) => {
             log_aux(&report);
+            install_loaded(&mut el.srv, &mut el.ks, dbs, &report);
             log_done(&report);
             log::info!(
                 "DB loaded from disk: {:.3} seconds",
@@ -467,7 +513,7 @@ pub fn debug_reload(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::raw("ERR"));
     }
     let filename = ctx.srv.config.dbfilename.clone();
-    match load_file(ctx.srv, ctx.ks, &filename, true) {
+    match load_file(ctx.srv, ctx.ks, &filename) {
         Ok(_) => {
             log::warn!("DB reloaded by DEBUG RELOAD");
             ctx.reply.ok();

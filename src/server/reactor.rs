@@ -111,26 +111,7 @@ impl EventLoop {
                     log::warn!("poll error: {e}");
                 }
             }
-            for ev in events.iter() {
-                let Token(t) = ev.token();
-                if t < CLIENT_TOKEN_BASE {
-                    self.accept(t);
-                    continue;
-                }
-                let slot = t - CLIENT_TOKEN_BASE;
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.handle_read(slot);
-                }
-                if ev.is_writable() {
-                    self.flush_client(slot);
-                }
-            }
-            if !self.srv.pending_reads.is_empty() {
-                let pending = std::mem::take(&mut self.srv.pending_reads);
-                for slot in pending {
-                    self.handle_read(slot);
-                }
-            }
+            self.handle_events(&events);
             let now = unix_ms();
             for timer in self.srv.timers.expire(now) {
                 match timer {
@@ -161,6 +142,47 @@ impl EventLoop {
                 return 0;
             }
         }
+    }
+
+    /// Accepts, reads (running commands) and writes for one poll's events, then
+    /// the clients whose input was left over from the previous turn.
+    fn handle_events(&mut self, events: &Events) {
+        for ev in events.iter() {
+            let Token(t) = ev.token();
+            if t < CLIENT_TOKEN_BASE {
+                self.accept(t);
+                continue;
+            }
+            let slot = t - CLIENT_TOKEN_BASE;
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                self.handle_read(slot);
+            }
+            if ev.is_writable() {
+                self.flush_client(slot);
+            }
+        }
+        if !self.srv.pending_reads.is_empty() {
+            let pending = std::mem::take(&mut self.srv.pending_reads);
+            for slot in pending {
+                self.handle_read(slot);
+            }
+        }
+    }
+
+    /// Serves whatever sockets are ready without waiting, from inside a long job
+    /// (loading a dump): clients connect, get -LOADING for their commands, and
+    /// INFO answers. Timers do not run meanwhile.
+    pub fn process_events_while_blocked(&mut self) {
+        let mut events = Events::with_capacity(256);
+        if self
+            .srv
+            .poll
+            .poll(&mut events, Some(Duration::ZERO))
+            .is_ok()
+        {
+            self.handle_events(&events);
+        }
+        self.before_sleep();
     }
 
     /// Flushes pending replies and closes clients marked for closing.
