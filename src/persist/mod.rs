@@ -26,6 +26,8 @@ pub struct Persistence {
     /// Duration of the latest fork in microseconds (latest_fork_usec).
     pub latest_fork_usec: u64,
     pub total_forks: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE accepts any CRC.
+    pub skip_checksum_validation: bool,
     /// MIGRATE's cached connections.
     pub migrate: migrate::SocketCache,
 }
@@ -38,6 +40,7 @@ impl Persistence {
             loading: false,
             latest_fork_usec: 0,
             total_forks: 0,
+            skip_checksum_validation: false,
             migrate: Default::default(),
         }
     }

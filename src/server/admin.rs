@@ -322,6 +322,11 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         }
         b"object" if argc == 3 => debug_object(ctx),
         b"reload" => crate::persist::snapshot::debug_reload(ctx),
+        b"set-skip-checksum-validation" if argc == 3 => {
+            ctx.srv.persist.skip_checksum_validation = ctx.argv.get(2) != b"0";
+            ctx.reply.ok();
+            Ok(())
+        }
         b"htstats" if argc == 3 => {
             let dbid =
                 crate::util::numbers::parse_i64(ctx.argv.get(2)).ok_or(CmdError::NotInteger)?;
