@@ -5,6 +5,25 @@
 //! and single values into DUMP payloads and back. When and where snapshots are taken
 //! (SAVE, BGSAVE by fork, loading at startup, the SYNC transfer) is
 //! `persist`'s business.
+//!
+//! - `primitives`: lengths, strings (integer and LZF encodings), doubles, times;
+//!   the counting, checksumming reader and writer.
+//! - `lzf`: Redis's LZF compressor (byte-exact) and a bounded decompressor.
+//! - `value`: one value to its RDB type and body and back, with the conversions
+//!   and sanitizing of rdbLoadObject.
+//! - `legacy`: ziplist and zipmap decoding into listpack entries.
+//! - `file`: whole snapshots: header, AUX, SELECTDB/RESIZEDB, key opcodes, EOF and
+//!   the CRC-64 trailer.
+//! - `dump`: DUMP/RESTORE payloads.
+
+mod dump;
+mod file;
+mod legacy;
+mod lzf;
+pub mod primitives;
+#[cfg(test)]
+mod testutil;
+pub mod value;
 
 use std::io::{self, BufRead, Write};
 
@@ -50,6 +69,10 @@ pub struct SaveOptions<'a> {
     /// supplies them all (redis-ver, redis-bits, ctime, used-mem, repl-stream-db,
     /// repl-id, repl-offset, aof-base).
     pub aux: &'a [(&'a [u8], Vec<u8>)],
+    /// With an LRU `maxmemory-policy`, the current LRU clock: each key's idle
+    /// time in seconds is then saved before it (the IDLE opcode), as Redis does
+    /// for those policies. `None` otherwise.
+    pub idle_clock: Option<u32>,
 }
 
 /// What a save wrote.
@@ -63,14 +86,11 @@ pub struct SaveReport {
 /// SELECTDB/RESIZEDB and the keys (with expire times) of each non-empty database,
 /// EOF and the checksum.
 pub fn save_snapshot<W: Write>(
-    _w: &mut W,
-    _dbs: &[Db],
-    _opts: &SaveOptions,
+    w: &mut W,
+    dbs: &[Db],
+    opts: &SaveOptions,
 ) -> io::Result<SaveReport> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "RDB writer not yet implemented",
-    ))
+    file::save(w, dbs, opts)
 }
 
 /// How to read a snapshot.
@@ -100,23 +120,41 @@ pub struct LoadReport {
     pub bytes_read: u64,
     /// Every aux field as found in the file.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The function libraries found (FUNCTION2 payloads, and the old FUNCTION
+    /// records of 7.0-rc1/rc2 turned into the same `#!engine name=lib` form), in
+    /// order: the caller creates them, or fails the load as Redis does when it
+    /// cannot ("Failed loading library, ...").
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Reads one complete RDB stream into `dbs` (which the caller has emptied), up to
 /// and including its checksum, and no further: an AOF with an RDB preamble goes on
 /// from where this stops.
+///
+/// Keys go straight into `Db.dict`/`Db.expires`; a value that fails to load is
+/// never inserted (keys loaded before the error stay: the caller empties the dbs
+/// again). Logs what rdbLoadRio logs along the way (known AUX fields, skipped
+/// empty keys, checksum warnings, "Done loading RDB, keys loaded: ..."); the error
+/// text is Redis's reason ("Unexpected EOF reading RDB file", "RDB CRC error",
+/// "Hash listpack integrity check failed.", ...) for the caller to log.
 pub fn load_snapshot<R: BufRead>(
-    _r: &mut R,
-    _dbs: &mut [Db],
-    _opts: &mut LoadOptions,
+    r: &mut R,
+    dbs: &mut [Db],
+    opts: &mut LoadOptions,
 ) -> Result<LoadReport, RdbError> {
-    Err(RdbError::Corrupt("RDB reader not yet implemented".into()))
+    file::load(r, dbs, opts)
 }
 
 /// The DUMP payload of a value: its RDB type and encoding, the RDB version (2 bytes,
-/// little endian) and the CRC-64 of all that (8 bytes, little endian).
-pub fn dump_payload(_v: &Value) -> Vec<u8> {
-    Vec::new()
+/// little endian) and the CRC-64 of all that (8 bytes, little endian). Strings are
+/// LZF-compressed as with `rdbcompression yes` (the default).
+pub fn dump_payload(v: &Value) -> Vec<u8> {
+    dump::dump(v, true)
+}
+
+/// `dump_payload` with `rdbcompression` given.
+pub fn dump_payload_with(v: &Value, compression: bool) -> Vec<u8> {
+    dump::dump(v, compression)
 }
 
 /// Why RESTORE refused a payload; each maps to Redis's exact error reply.
@@ -132,9 +170,26 @@ pub enum RestoreError {
 /// `deep_sanitize` (the caller resolves `sanitize-dump-payload` and the client's
 /// trust).
 pub fn restore_payload(
-    _payload: &[u8],
-    _config: &Config,
-    _deep_sanitize: bool,
+    payload: &[u8],
+    config: &Config,
+    deep_sanitize: bool,
 ) -> Result<Value, RestoreError> {
-    Err(RestoreError::BadData)
+    dump::verify(payload, true)?;
+    dump::decode(payload, config, deep_sanitize)
+}
+
+/// `restore_payload` without the CRC check (`DEBUG SET-SKIP-CHECKSUM-VALIDATION
+/// 1`); the length and version are still checked.
+pub fn restore_payload_unchecked(
+    payload: &[u8],
+    config: &Config,
+    deep_sanitize: bool,
+) -> Result<Value, RestoreError> {
+    dump::verify(payload, false)?;
+    dump::decode(payload, config, deep_sanitize)
+}
+
+/// The CRC-64 Redis uses for RDB files and DUMP payloads (Jones polynomial).
+pub fn crc64(bytes: &[u8]) -> u64 {
+    primitives::CRC64.checksum(bytes)
 }
