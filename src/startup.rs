@@ -159,7 +159,7 @@ pub fn main(args: Vec<String>) -> i32 {
         tracking: Default::default(),
         client_slots: Default::default(),
         in_exec: false,
-        exec_wrote: false,
+        exec_ops: Vec::new(),
         start_time: Instant::now(),
         clock_base: (Instant::now(), now),
         start_unix_ms: now,

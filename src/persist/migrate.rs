@@ -280,7 +280,7 @@ fn transfer(
         let Some(obj) = ctx.ks.dbs[db].dict.get(key.as_slice()) else {
             continue;
         };
-        let payload = crate::rdb::dump_payload(&obj.value);
+        let payload = crate::rdb::dump_payload_with(&obj.value, ctx.srv.config.rdbcompression);
         array_header(&mut out, if req.replace { 5 } else { 4 });
         bulk(&mut out, b"RESTORE");
         bulk(&mut out, key);

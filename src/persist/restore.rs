@@ -6,19 +6,6 @@ use crate::db::keyspace::notify;
 use crate::rdb::{self, RestoreError};
 use crate::util::numbers::parse_i64;
 
-/// `payload` with its trailing CRC-64 recomputed, for
-/// DEBUG SET-SKIP-CHECKSUM-VALIDATION (a test helper: corrupt payloads reach the
-/// decoder without forging their checksum).
-fn with_valid_checksum(payload: &[u8]) -> Vec<u8> {
-    let mut out = payload.to_vec();
-    if out.len() >= 10 {
-        let body = out.len() - 8;
-        let crc = crc::Crc::<u64>::new(&crc::CRC_64_REDIS).checksum(&out[..body]);
-        out[body..].copy_from_slice(&crc.to_le_bytes());
-    }
-    out
-}
-
 /// DUMP key
 pub fn dump(ctx: &mut Ctx) -> CmdResult {
     let db = ctx.db();
@@ -26,7 +13,7 @@ pub fn dump(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
-    let payload = rdb::dump_payload(&obj.value);
+    let payload = rdb::dump_payload_with(&obj.value, ctx.srv.config.rdbcompression);
     ctx.reply.bulk(&payload);
     Ok(())
 }
@@ -76,15 +63,12 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
         SanitizeDumpPayload::Yes | SanitizeDumpPayload::Clients => true,
         SanitizeDumpPayload::No => false,
     };
-    let payload = ctx.argv.get(3);
-    let resealed;
-    let payload = if ctx.srv.persist.skip_checksum_validation {
-        resealed = with_valid_checksum(payload);
-        &resealed[..]
+    let decode = if ctx.srv.persist.skip_checksum_validation {
+        rdb::restore_payload_unchecked
     } else {
-        payload
+        rdb::restore_payload
     };
-    let value = match rdb::restore_payload(payload, &ctx.srv.config, deep) {
+    let value = match decode(ctx.argv.get(3), &ctx.srv.config, deep) {
         Ok(v) => v,
         Err(RestoreError::VersionOrChecksum) => {
             return Err(CmdError::err("DUMP payload version or checksum are wrong"))

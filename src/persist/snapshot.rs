@@ -175,18 +175,23 @@ pub fn fsync_parent_dir(path: &str) {
 }
 
 /// The options every save in this server uses.
-fn save_options<'a>(srv: &Server, aux: &'a [(&'a [u8], Vec<u8>)]) -> SaveOptions<'a> {
+fn save_options<'a>(
+    srv: &Server,
+    ks: &Keyspace,
+    aux: &'a [(&'a [u8], Vec<u8>)],
+) -> SaveOptions<'a> {
     SaveOptions {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
         aux,
+        idle_clock: srv.config.maxmemory_policy.is_lru().then_some(ks.lru_clock),
     }
 }
 
 /// A synchronous save to `dbfilename` (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD).
 pub fn save_now(srv: &mut Server, ks: &mut Keyspace) -> Result<SaveReport, SaveFailed> {
     let aux = aux_fields(srv, false);
-    let opts = save_options(srv, &aux);
+    let opts = save_options(srv, ks, &aux);
     let report = write_rdb_file(&srv.config.dbfilename, &ks.dbs, &opts)?;
     ks.dirty = 0;
     srv.persist.rdb.lastsave_unix = unix_ms() / 1000;
@@ -202,7 +207,7 @@ pub fn bgsave_start(srv: &mut Server, ks: &Keyspace) -> Result<(), SaveFailed> {
     srv.persist.rdb.dirty_before_bgsave = ks.dirty;
     srv.persist.rdb.last_bgsave_try_unix = unix_ms() / 1000;
     let aux = aux_fields(srv, false);
-    let opts = save_options(srv, &aux);
+    let opts = save_options(srv, ks, &aux);
     let filename = srv.config.dbfilename.clone();
     let fds = listener_fds(srv);
     let work = || match write_rdb_file(&filename, &ks.dbs, &opts) {
@@ -351,25 +356,6 @@ pub enum LoadFailure {
     Rdb(RdbError),
 }
 
-/// Logs the aux fields of a loaded file the way Redis does while reading them.
-fn log_aux(report: &LoadReport) {
-    for (k, v) in &report.aux {
-        let v = String::from_utf8_lossy(v);
-        match k.as_slice() {
-            b"redis-ver" => log::info!("Loading RDB produced by version {v}"),
-            b"ctime" => {
-                let age = unix_ms() / 1000 - v.parse::<i64>().unwrap_or(0);
-                log::info!("RDB age {} seconds", age.max(0));
-            }
-            b"used-mem" => log::info!(
-                "RDB memory usage when created {:.2} Mb",
-                v.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0)
-            ),
-            _ => {}
-        }
-    }
-}
-
 /// Loads the dump at startup (loadDataFromDisk's RDB branch), serving clients
 /// with -LOADING meanwhile; false means exit(1).
 pub fn load_at_startup(el: &mut EventLoop) -> bool {
@@ -384,9 +370,7 @@ pub fn load_at_startup(el: &mut EventLoop) -> bool {
     el.srv.persist.loading = false;
     match result {
         Ok((dbs, report)) => {
-            log_aux(&report);
             install_loaded(&mut el.srv, &mut el.ks, dbs, &report);
-            log_done(&report);
             log::info!(
                 "DB loaded from disk: {:.3} seconds",
                 started.elapsed().as_secs_f64()
@@ -405,23 +389,6 @@ pub fn load_at_startup(el: &mut EventLoop) -> bool {
             report_corrupt(&e);
             false
         }
-    }
-}
-
-fn log_done(report: &LoadReport) {
-    if report.empty_keys_skipped > 0 {
-        log::warn!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-            report.keys_loaded,
-            report.expired_skipped,
-            report.empty_keys_skipped
-        );
-    } else {
-        log::info!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            report.keys_loaded,
-            report.expired_skipped
-        );
     }
 }
 
