@@ -239,7 +239,7 @@ fn a_dump_written_by_redis_loads_in_oxidis_with_the_same_data() {
         save(&mut c);
         snapshot(&mut c)
     };
-    assert!(expected.len() > 15, "the data set was created");
+    assert_eq!(expected.len(), 20, "every key of the data set was created");
     let dir_arg = dir.to_str().unwrap();
     let ox = TestServer::start(&["--dir", dir_arg]);
     let mut c = ox.client();

@@ -392,20 +392,23 @@ pub fn load_at_startup(el: &mut EventLoop) -> bool {
     }
 }
 
-/// Logs a load failure the way rdbReportError does.
+/// Logs a load failure the way rdbReportError does, including the report the
+/// RDB checker prints before Redis exits.
 pub fn report_corrupt(e: &RdbError) {
-    match e {
+    let reason = match e {
         RdbError::Io(io) => {
             log::warn!("Short read or OOM loading DB. Unrecoverable error, aborting now.");
-            log::warn!(
-                "Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file ({})",
+            format!(
+                "Unexpected EOF reading RDB file ({})",
                 crate::util::strerror(io)
-            );
+            )
         }
-        RdbError::Corrupt(text) => {
-            log::warn!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {text}");
-        }
-    }
+        RdbError::Corrupt(text) => text.clone(),
+    };
+    let msg = format!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {reason}");
+    log::warn!("{msg}");
+    log::warn!("--- RDB ERROR DETECTED ---");
+    log::warn!("[offset 0] {msg}");
     log::warn!("Terminating server after rdb file reading failure.");
 }
 
