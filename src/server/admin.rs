@@ -79,6 +79,10 @@ pub fn apply_config_changes(
             "loglevel" => crate::logging::set_level(srv.config.loglevel),
             "hz" => srv.hz = srv.config.hz.clamp(1, 500),
             "notify-keyspace-events" => ks.notify_flags = srv.config.notify_keyspace_events,
+            "proc-title-template" | "set-proc-title" | "port" | "bind" | "unixsocket" => {
+                let file = srv.config_file.as_ref().map(|p| p.display().to_string());
+                super::proctitle::apply(&srv.config, None, file.as_deref());
+            }
             _ => {}
         }
     }

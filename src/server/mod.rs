@@ -14,6 +14,7 @@ pub mod info;
 pub mod latency;
 pub mod memory;
 pub mod multi;
+pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
 pub mod reactor;
