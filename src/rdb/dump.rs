@@ -365,6 +365,15 @@ mod tests {
     }
 
     #[test]
+    fn serialized_length_is_the_body_length() {
+        for (_, payload, _, _) in goldens() {
+            let v = restore_payload(payload, &config(), true).unwrap();
+            let body = dump_payload(&v).len() - 1 - 10;
+            assert_eq!(crate::rdb::serialized_length(&v, true), body as u64);
+        }
+    }
+
+    #[test]
     fn footer_rules_follow_verify_dump_payload() {
         let c = config();
         assert_eq!(
