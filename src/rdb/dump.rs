@@ -365,6 +365,15 @@ mod tests {
     }
 
     #[test]
+    fn serialized_length_is_the_body_length() {
+        for (_, payload, _, _) in goldens() {
+            let v = restore_payload(payload, &config(), true).unwrap();
+            let body = dump_payload(&v).len() - 1 - 10;
+            assert_eq!(crate::rdb::serialized_length(&v, true), body as u64);
+        }
+    }
+
+    #[test]
     fn footer_rules_follow_verify_dump_payload() {
         let c = config();
         assert_eq!(
@@ -482,6 +491,74 @@ mod tests {
         }
     }
 
+    /// The DUMP payload an older server would produce for the only key of a
+    /// small RDB file: its type byte and value, with that file's version.
+    fn payload_from_rdb(file: &[u8], key: &[u8], trailer: usize, version: u16) -> Vec<u8> {
+        let mut needle = vec![key.len() as u8];
+        needle.extend_from_slice(key);
+        let at = file
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap();
+        let mut body = vec![file[at - 1]];
+        body.extend_from_slice(&file[at + needle.len()..file.len() - trailer]);
+        payload(&body, version)
+    }
+
+    #[test]
+    fn legacy_payloads_of_older_servers_restore() {
+        let c = config();
+        // (file, key, bytes after the value, version, encoding, content)
+        type Case = (
+            &'static [u8],
+            &'static [u8],
+            usize,
+            u16,
+            &'static str,
+            &'static str,
+        );
+        let cases: [Case; 4] = [
+            (
+                include_bytes!("testdata/hash-zipmap.rdb"),
+                b"hash",
+                1,
+                3,
+                "listpack",
+                "hash f1=v1,f2=v2",
+            ),
+            (
+                include_bytes!("testdata/hash-ziplist.rdb"),
+                b"hash",
+                9,
+                9,
+                "listpack",
+                "hash f1=v1,f2=v2",
+            ),
+            (
+                include_bytes!("testdata/zset-ziplist.rdb"),
+                b"zset",
+                9,
+                9,
+                "listpack",
+                "zset one:1.0,two:2.0",
+            ),
+            // The list is followed by the string key `x` (5 bytes).
+            (
+                include_bytes!("testdata/list-quicklist.rdb"),
+                b"list",
+                14,
+                8,
+                "quicklist",
+                "list 7",
+            ),
+        ];
+        for (file, key, trailer, version, encoding, content) in cases {
+            let p = payload_from_rdb(file, key, trailer, version);
+            let v = restore_payload(&p, &c, true).unwrap();
+            assert_eq!((v.encoding(), canon(&v).as_str()), (encoding, content));
+        }
+    }
+
     #[test]
     fn every_truncation_of_every_golden_payload_is_refused() {
         let c = config();
@@ -498,6 +575,32 @@ mod tests {
                     "{name} raw cut at {cut}"
                 );
             }
+        }
+    }
+
+    /// Walks a value and converts it to its big encoding: what was accepted
+    /// must hold no duplicates and must not break either encoding.
+    fn exercise(v: Value) {
+        let _ = canon(&v);
+        match v {
+            Value::Hash(mut h) => {
+                let n = h.len();
+                h.convert_to_table();
+                assert_eq!(h.len(), n);
+            }
+            Value::ZSet(mut z) => {
+                let n = z.len();
+                z.convert_to_skiplist();
+                assert_eq!(z.len(), n);
+                assert_eq!(z.iter().count(), n);
+            }
+            Value::Set(mut s) => {
+                let n = s.len();
+                s.convert_to_hashtable();
+                assert_eq!(s.len(), n);
+            }
+            Value::List(l) => assert_eq!(l.iter().count(), l.len()),
+            Value::Str(_) => {}
         }
     }
 
@@ -518,6 +621,7 @@ mod tests {
                 if let Ok(v) = restore_payload(&payload(&body, 10), &c, deep) {
                     let again = dump_payload(&v);
                     assert!(restore_payload(&again, &c, deep).is_ok());
+                    exercise(v);
                 }
             }
         }

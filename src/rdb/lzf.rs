@@ -101,7 +101,8 @@ pub fn compress(input: &[u8], out_cap: usize) -> Option<Vec<u8>> {
                 }
             }
 
-            len -= 2; // now the match length minus 2... as stored, plus one below
+            // Stored as the match length minus 2.
+            len -= 2;
             ip += 1;
             if len < 7 {
                 out[op] = ((off >> 8) + (len << 5)) as u8;

@@ -98,7 +98,10 @@ pub struct LoadOptions<'a> {
     /// Encoding thresholds (hash-max-listpack-*, set-max-intset-entries, ...).
     pub config: &'a Config,
     /// Deep-check listpacks/intsets/ziplists as they are read
-    /// (`sanitize-dump-payload yes`).
+    /// (`sanitize-dump-payload yes`). Whatever our types need to be safe (valid
+    /// entries, counts, no duplicate fields/members, no NaN score) is checked
+    /// either way; this adds the checks on content only (zset listpack scores
+    /// must be numbers).
     pub deep_sanitize: bool,
     /// Keys whose expire time is before this are skipped (counted in the report);
     /// `None` loads them all (a replica, or AOF preamble loading).
@@ -187,6 +190,22 @@ pub fn restore_payload_unchecked(
 ) -> Result<Value, RestoreError> {
     dump::verify(payload, false)?;
     dump::decode(payload, config, deep_sanitize)
+}
+
+/// The bytes `v`'s RDB body takes, type byte excluded (`rdbSavedObjectLen`, the
+/// `serializedlength` of DEBUG OBJECT).
+pub fn serialized_length(v: &Value, compression: bool) -> u64 {
+    struct Counter(u64);
+    impl primitives::Sink for Counter {
+        fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+            self.0 += bytes.len() as u64;
+            Ok(())
+        }
+    }
+    let mut c = Counter(0);
+    // Counting cannot fail.
+    let _ = value::write_value(&mut c, v, compression);
+    c.0
 }
 
 /// The CRC-64 Redis uses for RDB files and DUMP payloads (Jones polynomial).

@@ -270,7 +270,8 @@ impl ZSet {
 
     /// A listpack-encoded zset over a listpack of alternating members and
     /// scores (as RDB stores it); `None` when it has an odd number of entries.
-    /// The caller has checked what else it needs (order, duplicates, scores).
+    /// The caller has checked the rest (no repeated member, no NaN score); like
+    /// Redis, the order is taken as it comes.
     pub fn from_listpack(lp: Listpack) -> Option<ZSet> {
         if !lp.len().is_multiple_of(2) {
             return None;
