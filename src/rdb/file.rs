@@ -442,7 +442,7 @@ mod tests {
             row(2, "db2key", "string v", "embstr", None),
         ];
         if with_gone {
-            let when = i64::from_le_bytes([0xab, 0x5c, 0xde, 0xfd, 0xa1, 0x01, 0, 0]);
+            let when = i64::from_le_bytes([0x42, 0x4a, 0xf6, 0xfd, 0xa1, 0x01, 0, 0]);
             rows.push(row(2, "gone", "string x", "embstr", Some(when)));
         }
         rows.sort();
