@@ -73,10 +73,7 @@ fn connect(port: u16) -> redis::RedisResult<Connection> {
 }
 
 fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("oxidis-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+    common::fresh_dir(name)
 }
 
 fn run(c: &mut Connection, args: &[&[u8]]) -> Value {

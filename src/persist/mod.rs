@@ -70,7 +70,10 @@ pub const MISCONF_ERROR: &str = "MISCONF Redis is configured to save RDB snapsho
 
 /// Cron's persistence step: reap a finished child, then start what is due.
 pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
-    if let Some(exit) = srv.persist.child.as_ref().and_then(child::reap) {
+    if let Some(c) = srv.persist.child.as_mut() {
+        child::poll_progress(c);
+    }
+    if let Some(exit) = srv.persist.child.as_mut().and_then(child::reap) {
         srv.persist.child = None;
         on_child_exit(srv, ks, &exit);
     }
@@ -92,8 +95,8 @@ fn on_child_exit(srv: &mut Server, ks: &mut Keyspace, exit: &child::Exit) {
 /// Kills a running child (FLUSHALL, SHUTDOWN, a full sync that must restart) and
 /// does its parent-side bookkeeping.
 pub fn kill_child(srv: &mut Server, ks: &mut Keyspace) {
-    if let Some(c) = srv.persist.child.take() {
-        let exit = child::kill_and_wait(&c);
+    if let Some(mut c) = srv.persist.child.take() {
+        let exit = child::kill_and_wait(&mut c);
         on_child_exit(srv, ks, &exit);
     }
 }

@@ -185,6 +185,8 @@ fn save_options<'a>(
         checksum: srv.config.rdbchecksum,
         aux,
         idle_clock: srv.config.maxmemory_policy.is_lru().then_some(ks.lru_clock),
+        key_save_delay_us: srv.config.rdb_key_save_delay,
+        progress: None,
     }
 }
 
@@ -210,11 +212,19 @@ pub fn bgsave_start(srv: &mut Server, ks: &Keyspace) -> Result<(), SaveFailed> {
     let opts = save_options(srv, ks, &aux);
     let filename = srv.config.dbfilename.clone();
     let fds = listener_fds(srv);
-    let work = || match write_rdb_file(&filename, &ks.dbs, &opts) {
-        Ok(_) => 0,
-        Err(SaveFailed) => 1,
+    let keys_total = ks.total_keys().0 as u64;
+    let work = |reporter: &child::Reporter| {
+        let report = |keys: u64| reporter.report(keys);
+        let opts = SaveOptions {
+            progress: Some(&report),
+            ..opts
+        };
+        match write_rdb_file(&filename, &ks.dbs, &opts) {
+            Ok(_) => 0,
+            Err(SaveFailed) => 1,
+        }
     };
-    match child::fork_child(Purpose::Rdb, &fds, work) {
+    match child::fork_child(Purpose::Rdb, keys_total, &fds, work) {
         Ok((c, fork_us)) => {
             log::info!("Background saving started by pid {}", c.pid);
             srv.persist.note_fork(fork_us);
@@ -320,6 +330,8 @@ pub fn read_rdb_file<'a>(
         skip_expired_before: params.skip_expired.then_some(params.now_ms),
         lru_clock: params.lru_clock,
         progress,
+        progress_interval: params.config.loading_process_events_interval_bytes.max(0) as u64,
+        key_load_delay_us: params.config.key_load_delay,
     };
     let report = rdb::load_snapshot(&mut reader, &mut dbs, &mut opts).map_err(LoadFailure::Rdb)?;
     Ok((dbs, report))

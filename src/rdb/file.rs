@@ -73,6 +73,14 @@ pub fn save<W: Write>(w: &mut W, dbs: &[Db], opts: &SaveOptions) -> io::Result<S
             write_string(&mut out, key, opts.compression)?;
             value::write_value(&mut out, &obj.value, opts.compression)?;
             keys += 1;
+            if opts.key_save_delay_us != 0 {
+                super::debug_delay(opts.key_save_delay_us);
+            }
+            if keys.is_multiple_of(1024) {
+                if let Some(report) = opts.progress {
+                    report(keys);
+                }
+            }
         }
     }
     out.put(&[RDB_OPCODE_EOF])?;
@@ -144,6 +152,9 @@ pub fn load<R: BufRead>(
         .as_mut()
         .map(|f| &mut **f as &mut dyn FnMut(u64));
     let mut r = RdbReader::new(input, true, progress);
+    if opts.progress_interval > 0 {
+        r.set_progress_interval(opts.progress_interval);
+    }
 
     let mut magic = [0u8; 9];
     r.read_exact(&mut magic)?;
@@ -292,6 +303,9 @@ pub fn load<R: BufRead>(
         }
         db.dict.insert_new(key, RObj::new(value, lru));
         report.keys_loaded += 1;
+        if opts.key_load_delay_us != 0 {
+            super::debug_delay(opts.key_load_delay_us);
+        }
     }
 
     if version >= 5 {
@@ -494,6 +508,8 @@ mod tests {
             checksum,
             aux: &aux,
             idle_clock: None,
+            key_save_delay_us: 0,
+            progress: None,
         };
         let mut out = Vec::new();
         let report = save_snapshot(&mut out, dbs, &opts).unwrap();
@@ -537,6 +553,8 @@ mod tests {
             checksum: true,
             aux: &aux,
             idle_clock: None,
+            key_save_delay_us: 0,
+            progress: None,
         };
         let mut out = Vec::new();
         save_snapshot(&mut out, &dbs, &opts).unwrap();
@@ -691,6 +709,8 @@ mod tests {
             skip_expired_before: None,
             lru_clock: 0,
             progress: None,
+            progress_interval: 0,
+            key_load_delay_us: 0,
         };
         let report = crate::rdb::load_snapshot(&mut src, &mut dbs, &mut opts).unwrap();
         assert_eq!(report.keys_loaded, 2);
@@ -772,6 +792,8 @@ mod tests {
             skip_expired_before: None,
             lru_clock: 0,
             progress: None,
+            progress_interval: 0,
+            key_load_delay_us: 0,
         };
         let e = crate::rdb::load_snapshot(&mut src, &mut dbs, &mut opts).unwrap_err();
         assert_eq!(e.to_string(), "Duplicate set members detected");
@@ -819,6 +841,8 @@ mod tests {
                 skip_expired_before: None,
                 lru_clock: 0,
                 progress: Some(&mut cb),
+                progress_interval: 0,
+                key_load_delay_us: 0,
             };
             crate::rdb::load_snapshot(&mut src, &mut dbs, &mut opts).unwrap();
         }

@@ -31,6 +31,22 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::types::Value;
 
+/// Sleeps as Redis's debugDelay: `usec` microseconds, or for a negative value -N
+/// one microsecond with probability 1/N (short delays without a syscall each time).
+pub fn debug_delay(usec: i64) {
+    let usec = if usec < 0 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static TICK: AtomicU64 = AtomicU64::new(0);
+        let n = TICK.fetch_add(1, Ordering::Relaxed);
+        u64::from(n.is_multiple_of(usec.unsigned_abs()))
+    } else {
+        usec as u64
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec));
+    }
+}
+
 /// The RDB version we write (Redis 7.0).
 pub const RDB_VERSION: u16 = 10;
 
@@ -73,6 +89,12 @@ pub struct SaveOptions<'a> {
     /// time in seconds is then saved before it (the IDLE opcode), as Redis does
     /// for those policies. `None` otherwise.
     pub idle_clock: Option<u32>,
+    /// `rdb-key-save-delay` (a test knob): microseconds to sleep after each key;
+    /// a negative value -N sleeps 1 µs once every N keys on average.
+    pub key_save_delay_us: i64,
+    /// Called every 1024 keys with the keys written so far (a fork child reports
+    /// its progress and copy-on-write size to the parent from it).
+    pub progress: Option<&'a dyn Fn(u64)>,
 }
 
 /// What a save wrote.
@@ -111,6 +133,12 @@ pub struct LoadOptions<'a> {
     /// Called every few MB with the bytes read so far, so the caller can serve
     /// events while a large file loads.
     pub progress: Option<&'a mut dyn FnMut(u64)>,
+    /// Bytes between `progress` calls (`loading-process-events-interval-bytes`);
+    /// 0 means every 2 MB.
+    pub progress_interval: u64,
+    /// `key-load-delay` (a test knob): microseconds to sleep after each key,
+    /// negative as for `key_save_delay_us`.
+    pub key_load_delay_us: i64,
 }
 
 /// What a load read.

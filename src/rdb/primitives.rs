@@ -76,6 +76,7 @@ pub struct RdbReader<'r, R: BufRead> {
     crc: Option<Digest<'static, u64, Table<16>>>,
     progress: Option<&'r mut dyn FnMut(u64)>,
     next_progress: u64,
+    interval: u64,
 }
 
 impl<'r, R: BufRead> RdbReader<'r, R> {
@@ -91,7 +92,14 @@ impl<'r, R: BufRead> RdbReader<'r, R> {
             crc: checksum.then(|| CRC64.digest()),
             progress,
             next_progress: PROGRESS_INTERVAL,
+            interval: PROGRESS_INTERVAL,
         }
+    }
+
+    /// Reports progress every `bytes` instead of every [`PROGRESS_INTERVAL`].
+    pub fn set_progress_interval(&mut self, bytes: u64) {
+        self.interval = bytes.max(1);
+        self.next_progress = self.interval;
     }
 
     /// Bytes read so far.
@@ -115,7 +123,7 @@ impl<'r, R: BufRead> RdbReader<'r, R> {
         }
         self.pos += bytes.len() as u64;
         if self.pos >= self.next_progress {
-            self.next_progress = (self.pos / PROGRESS_INTERVAL + 1) * PROGRESS_INTERVAL;
+            self.next_progress = (self.pos / self.interval + 1) * self.interval;
             if let Some(f) = &mut self.progress {
                 f(self.pos);
             }

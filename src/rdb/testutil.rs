@@ -59,6 +59,8 @@ pub fn load_bytes(
         skip_expired_before,
         lru_clock: 1000,
         progress: None,
+        progress_interval: 0,
+        key_load_delay_us: 0,
     };
     let report = load_snapshot(&mut src, &mut dbs, &mut opts)?;
     Ok((dbs, report))

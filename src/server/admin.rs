@@ -229,8 +229,8 @@ pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, how: ShutdownFlags)
     if srv.persist.child_is(crate::persist::child::Purpose::Rdb) {
         log::warn!("There is a child saving an .rdb. Killing it!");
         let pid = srv.persist.child.as_ref().map(|c| c.pid).unwrap_or(0);
-        if let Some(c) = srv.persist.child.take() {
-            crate::persist::child::kill_and_wait(&c);
+        if let Some(mut c) = srv.persist.child.take() {
+            crate::persist::child::kill_and_wait(&mut c);
         }
         let _ = std::fs::remove_file(format!("temp-{pid}.rdb"));
     }

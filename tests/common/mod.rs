@@ -27,10 +27,22 @@ fn server_pid(port: u16) -> Option<u32> {
     line["process_id:".len()..].trim().parse().ok()
 }
 
-/// A running server, killed on drop.
+/// A running server, killed on drop; it works in a fresh directory of its own
+/// (removed on drop), so no dump.rdb from elsewhere is loaded or overwritten.
 pub struct TestServer {
     child: Child,
     pub port: u16,
+    pub dir: std::path::PathBuf,
+}
+
+/// A new empty directory under the system temp dir.
+pub fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("oxidis-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create a test directory");
+    d
 }
 
 fn free_port() -> u16 {
@@ -43,6 +55,7 @@ impl TestServer {
     /// parallel, so a port can be taken between choosing and binding it: the
     /// server must answer with its own pid, else another port is tried.
     pub fn start(extra: &[&str]) -> TestServer {
+        let dir = fresh_dir("server");
         for _ in 0..10 {
             let port = free_port();
             let mut child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
@@ -54,6 +67,8 @@ impl TestServer {
                     "--save",
                     "",
                 ])
+                .arg("--dir")
+                .arg(&dir)
                 .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -65,7 +80,7 @@ impl TestServer {
                     break;
                 }
                 if server_pid(port) == Some(child.id()) {
-                    return TestServer { child, port };
+                    return TestServer { child, port, dir };
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -101,6 +116,7 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
