@@ -225,7 +225,12 @@ pub struct ShutdownFlags {
 
 /// The shutdown sequence (finishShutdown); true when the process may exit, false
 /// when the final save failed and the server must go on serving.
-pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, how: ShutdownFlags) -> bool {
+pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, mut how: ShutdownFlags) -> bool {
+    // While a dump loads, saving would overwrite it with a half-read dataset.
+    if srv.persist.loading {
+        how.save = false;
+        how.nosave = true;
+    }
     if srv.persist.child_is(crate::persist::child::Purpose::Rdb) {
         log::warn!("There is a child saving an .rdb. Killing it!");
         let pid = srv.persist.child.as_ref().map(|c| c.pid).unwrap_or(0);

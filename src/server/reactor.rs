@@ -172,6 +172,9 @@ impl EventLoop {
     /// Serves whatever sockets are ready without waiting, from inside a long job
     /// (loading a dump): clients connect, get -LOADING for their commands, and
     /// INFO answers. Timers do not run meanwhile.
+    ///
+    /// A shutdown asked for meanwhile (SHUTDOWN, SIGTERM, SIGINT) exits from here
+    /// without saving: the dataset is only half loaded (as Redis does).
     pub fn process_events_while_blocked(&mut self) {
         let mut events = Events::with_capacity(256);
         if self
@@ -182,7 +185,21 @@ impl EventLoop {
         {
             self.handle_events(&events);
         }
+        if SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) != 0 {
+            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            self.srv.shutdown_prepared = super::admin::prepare_shutdown(
+                &mut self.srv,
+                &mut self.ks,
+                super::admin::ShutdownFlags {
+                    nosave: true,
+                    ..Default::default()
+                },
+            );
+        }
         self.before_sleep();
+        if self.srv.shutdown_prepared {
+            std::process::exit(0);
+        }
     }
 
     /// Flushes pending replies and closes clients marked for closing.
