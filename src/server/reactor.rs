@@ -327,6 +327,12 @@ impl EventLoop {
                         self.srv.pending_reads.push(slot);
                         break;
                     }
+                    // A short read emptied the socket: under edge-triggered epoll
+                    // any later data (or FIN) raises a new event, so the read that
+                    // would only return EAGAIN is saved (one syscall per request).
+                    if n < want {
+                        break;
+                    }
                 }
                 Err(e) => match e.kind() {
                     ErrorKind::WouldBlock => break,
