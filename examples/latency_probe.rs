@@ -21,7 +21,7 @@
 //!
 //! ```text
 //! cargo run --release --example latency_probe -- --port 6379 [--host 127.0.0.1]
-//!     [--keys 5000000] [--writers 2] [--pipeline 100] [--value-size 16] [--timeout 60]
+//!     [--keys 5000000] [--writers 1] [--pipeline 100] [--value-size 16] [--timeout 60]
 //! ```
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -54,7 +54,7 @@ fn parse_options() -> Result<Options, String> {
         host: "127.0.0.1".into(),
         port: 0,
         keys: 5_000_000,
-        writers: 2,
+        writers: 1,
         pipeline: 100,
         value_size: 16,
         timeout: Duration::from_secs(60),
