@@ -43,6 +43,8 @@ pub struct Progress {
     pub cow_peak: u64,
     /// When `cow_bytes` was last reported.
     pub cow_updated: Option<Instant>,
+    /// The copy-on-write size the child reported as it finished.
+    pub final_cow: Option<u64>,
 }
 
 /// A record on the info pipe: kind, keys, copy-on-write bytes.
@@ -170,16 +172,14 @@ pub fn fork_child<F: FnOnce(&Reporter) -> i32>(
     ))
 }
 
-/// Reads the reports waiting on the pipe; the final copy-on-write size when the
-/// child said it is done.
-fn read_reports(child: &mut Child) -> Option<u64> {
-    let mut done = None;
+/// Reads the reports waiting on the pipe.
+fn read_reports(child: &mut Child) {
     loop {
         let mut rec = [0u8; RECORD];
         // SAFETY: a non-blocking read into our buffer from the pipe we own.
         let n = unsafe { libc::read(child.info_fd, rec.as_mut_ptr().cast(), RECORD) };
         if n != RECORD as isize {
-            return done;
+            return;
         }
         let field = |i: usize| u64::from_le_bytes(rec[i * 8..i * 8 + 8].try_into().unwrap());
         let p = &mut child.progress;
@@ -190,7 +190,7 @@ fn read_reports(child: &mut Child) -> Option<u64> {
                 p.cow_peak = p.cow_peak.max(p.cow_bytes);
                 p.cow_updated = Some(Instant::now());
             }
-            KIND_DONE => done = Some(field(2)),
+            KIND_DONE => p.final_cow = Some(field(2)),
             _ => {}
         }
     }
@@ -233,7 +233,8 @@ pub fn kill_and_wait(child: &mut Child) -> Exit {
 }
 
 fn finish(child: &mut Child, code: i32, signal: i32) -> Exit {
-    let cow = read_reports(child).unwrap_or(0);
+    read_reports(child);
+    let cow = child.progress.final_cow.unwrap_or(0);
     // SAFETY: the pipe is ours and read to the end.
     unsafe { libc::close(child.info_fd) };
     set_resize_policy(ResizePolicy::Enable);
