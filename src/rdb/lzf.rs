@@ -133,15 +133,8 @@ pub fn compress(input: &[u8], out_cap: usize) -> Option<Vec<u8>> {
             if op >= out_cap {
                 return None;
             }
-            lit += 1;
-            out[op] = input[ip];
-            op += 1;
+            push_literal(&mut out, &mut op, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LIT {
-                out[op - lit - 1] = (lit - 1) as u8;
-                lit = 0;
-                op += 1;
-            }
         }
     }
 
@@ -149,15 +142,8 @@ pub fn compress(input: &[u8], out_cap: usize) -> Option<Vec<u8>> {
         return None;
     }
     while ip < in_len {
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
+        push_literal(&mut out, &mut op, &mut lit, input[ip]);
         ip += 1;
-        if lit == MAX_LIT {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1);
     op -= usize::from(lit == 0);
@@ -215,6 +201,20 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         }
     }
     (out.len() == out_len).then_some(out)
+}
+
+/// Appends one literal byte to the open literal run, closing the run (its length
+/// byte stands before it) when it reaches `MAX_LIT`.
+#[inline]
+fn push_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out[*op] = byte;
+    *op += 1;
+    if *lit == MAX_LIT {
+        out[*op - *lit - 1] = (*lit - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
 }
 
 #[cfg(test)]

@@ -519,15 +519,9 @@ fn decode_blob(t: u8, blob: &[u8], o: &DecodeOptions) -> Result<Option<Value>, R
             } else {
                 "Zset listpack integrity check failed."
             };
-            let lp = if t == RDB_TYPE_ZSET_ZIPLIST {
-                legacy::ziplist_pairs_to_listpack(blob)
-            } else {
-                Listpack::from_bytes(blob)
-            }
-            .ok_or_else(|| corrupt(msg))?;
-            if lp.is_empty() {
+            let Some(lp) = pairs_blob(blob, t == RDB_TYPE_ZSET_ZIPLIST, msg)? else {
                 return Ok(None);
-            }
+            };
             if !zset_listpack_is_sane(&lp, o.deep) {
                 return Err(corrupt(msg));
             }
@@ -543,15 +537,9 @@ fn decode_blob(t: u8, blob: &[u8], o: &DecodeOptions) -> Result<Option<Value>, R
             } else {
                 "Hash listpack integrity check failed."
             };
-            let lp = if t == RDB_TYPE_HASH_ZIPLIST {
-                legacy::ziplist_pairs_to_listpack(blob)
-            } else {
-                Listpack::from_bytes(blob)
-            }
-            .ok_or_else(|| corrupt(msg))?;
-            if lp.is_empty() {
+            let Some(lp) = pairs_blob(blob, t == RDB_TYPE_HASH_ZIPLIST, msg)? else {
                 return Ok(None);
-            }
+            };
             let mut h = Hash::from_listpack(lp).ok_or_else(|| corrupt(msg))?;
             if h.len() > o.hash.max_entries {
                 h.convert_to_table();
@@ -587,6 +575,18 @@ fn zset_listpack_is_sane(lp: &Listpack, deep: bool) -> bool {
         }
     }
     true
+}
+
+/// The listpack of a hash's or zset's field/value pairs, from its listpack or
+/// legacy ziplist blob; `None` when it holds nothing (an empty key).
+fn pairs_blob(blob: &[u8], ziplist: bool, msg: &'static str) -> Result<Option<Listpack>, RdbError> {
+    let lp = if ziplist {
+        legacy::ziplist_pairs_to_listpack(blob)
+    } else {
+        Listpack::from_bytes(blob)
+    }
+    .ok_or_else(|| corrupt(msg))?;
+    Ok((!lp.is_empty()).then_some(lp))
 }
 
 #[cfg(test)]
