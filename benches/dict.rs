@@ -21,7 +21,7 @@ const INSERTS: usize = 100_000;
 
 fn keys(prefix: &str, n: usize) -> Vec<Key> {
     (0..n)
-        .map(|i| format!("{prefix}:{i:012}").into_bytes().into_boxed_slice())
+        .map(|i| Key::from(format!("{prefix}:{i:012}").into_bytes()))
         .collect()
 }
 

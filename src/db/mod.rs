@@ -8,14 +8,14 @@ pub mod dict;
 pub mod digest;
 pub mod expire;
 pub mod generic;
+pub mod key;
 pub mod keyspace;
 pub mod lazyfree;
 
 use crate::types::RObj;
 use dict::Dict;
 
-/// A key as stored.
-pub type Key = Box<[u8]>;
+pub use key::Key;
 
 /// One database.
 pub struct Db {

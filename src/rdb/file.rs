@@ -297,7 +297,7 @@ pub fn load<R: BufRead>(
             Some(secs) if !lfu => lru_from_idle(lru_clock, secs),
             _ => lru_clock,
         };
-        let key: Box<[u8]> = key.into_boxed_slice();
+        let key: crate::db::Key = key.into();
         if let Some(when) = when {
             db.expires.insert_new(key.clone(), when);
         }
