@@ -222,8 +222,9 @@ pub fn call(
     if st.has(flags::TRACKING) {
         crate::server::tracking::after_call(srv, st, cmd, &argv);
     }
-    // EXEC propagates its commands itself, wrapped in MULTI/EXEC.
-    let wrote = (ks.dirty != dirty_before || std::mem::take(&mut ks.force_propagate))
+    // EXEC propagates its commands itself, wrapped in MULTI/EXEC. Only a rise of
+    // `dirty` is a write: SAVE or DEBUG RELOAD/LOADAOF reset it.
+    let wrote = (ks.dirty > dirty_before || std::mem::take(&mut ks.force_propagate))
         && cmd.full_name != "exec";
     let db = st.db;
     after_command(srv, ks, Some((st, reply)), db, wrote.then_some(argv));
