@@ -31,6 +31,8 @@ fn server_pid(port: u16) -> Option<u32> {
 pub struct TestServer {
     child: Child,
     pub port: u16,
+    /// The server's own `dir` (files it writes: AOF, dumps), removed on drop.
+    workdir: std::path::PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -45,6 +47,11 @@ impl TestServer {
     pub fn start(extra: &[&str]) -> TestServer {
         for _ in 0..10 {
             let port = free_port();
+            // Files the server writes (BGREWRITEAOF, BGSAVE) land in a directory of
+            // its own, not in the crate; `extra` may still choose another `--dir`.
+            let workdir =
+                std::env::temp_dir().join(format!("oxidis-test-{port}-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&workdir);
             let mut child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
                 .args([
                     "--port",
@@ -53,6 +60,8 @@ impl TestServer {
                     "127.0.0.1",
                     "--save",
                     "",
+                    "--dir",
+                    workdir.to_str().expect("utf-8 temp dir"),
                 ])
                 .args(extra)
                 .stdout(Stdio::null())
@@ -65,12 +74,17 @@ impl TestServer {
                     break;
                 }
                 if server_pid(port) == Some(child.id()) {
-                    return TestServer { child, port };
+                    return TestServer {
+                        child,
+                        port,
+                        workdir,
+                    };
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
             let _ = child.kill();
             let _ = child.wait();
+            let _ = std::fs::remove_dir_all(&workdir);
         }
         panic!("server did not start");
     }
@@ -91,6 +105,12 @@ impl TestServer {
         s
     }
 
+    /// Kills the server with SIGKILL (no shutdown sequence) and reaps it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// True while the process is alive.
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -101,6 +121,7 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.workdir);
     }
 }
 
