@@ -194,7 +194,7 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     install_signal_handlers();
     log::warn!("Server initialized");
-    if !crate::persist::snapshot::load_at_startup(&mut srv, &mut ks) {
+    if !crate::persist::load_data_from_disk(&mut srv, &mut ks) {
         return 1;
     }
     srv.stats_startup_memory = crate::alloc::used_memory();

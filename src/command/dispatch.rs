@@ -100,21 +100,25 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         let text = "ERR Command not allowed inside a transaction";
         return reject(srv, client, text, Some(cmd.id));
     }
+    // Commands replayed from the AOF must run whatever the state of memory or disk.
+    let must_obey = client.st.id == crate::aof::CLIENT_ID_AOF;
     // Over maxmemory: commands that may grow memory are refused (eviction, which
     // would try to make room first, is not built yet).
-    if srv.config.maxmemory > 0
+    if !must_obey
+        && srv.config.maxmemory > 0
         && cmd.has_flag(CMD_DENYOOM)
         && crate::alloc::used_memory() as u64 > srv.config.maxmemory
     {
         let text = "OOM command not allowed when used memory > 'maxmemory'.";
         return reject(srv, client, text, Some(cmd.id));
     }
-    // A failed background save with stop-writes-on-bgsave-error: writes (and PING,
-    // so monitoring notices) are refused until a save succeeds.
-    if (cmd.has_flag(CMD_WRITE) || cmd.full_name == "ping")
-        && srv.persist.writes_refused(&srv.config)
-    {
-        return reject(srv, client, crate::persist::MISCONF_ERROR, Some(cmd.id));
+    // A failed background save with stop-writes-on-bgsave-error, or an AOF write
+    // error: writes (and PING, so monitoring notices) are refused until the disk
+    // takes them again.
+    if !must_obey && (cmd.has_flag(CMD_WRITE) || cmd.full_name == "ping") {
+        if let Some(text) = crate::persist::disk_error(srv) {
+            return reject(srv, client, &text, Some(cmd.id));
+        }
     }
     if cmd.has_flag(CMD_PROTECTED) {
         let (name, option, allow) = if cmd.full_name.starts_with("debug") {

@@ -2,8 +2,9 @@
 //!
 //! `child` forks the one background process Redis allows at a time; `snapshot` is
 //! SAVE/BGSAVE/save points/loading of the RDB file; `restore` is DUMP and RESTORE.
-//! The byte format itself is `crate::rdb`. `Persistence` is the state INFO
-//! persistence reports, held by the server.
+//! The byte format itself is `crate::rdb`; the append only file is `crate::aof`,
+//! whose state lives here too. `Persistence` is the state INFO persistence
+//! reports, held by the server; `load_data_from_disk` is the startup load.
 
 pub mod child;
 pub mod restore;
@@ -24,6 +25,8 @@ pub struct Persistence {
     /// Duration of the latest fork in microseconds (latest_fork_usec).
     pub latest_fork_usec: u64,
     pub total_forks: u64,
+    /// The append only file.
+    pub aof: crate::aof::Aof,
 }
 
 impl Persistence {
@@ -34,6 +37,7 @@ impl Persistence {
             loading: false,
             latest_fork_usec: 0,
             total_forks: 0,
+            aof: crate::aof::Aof::new(now_unix),
         }
     }
 
@@ -57,6 +61,36 @@ impl Persistence {
     }
 }
 
+/// The error a write (or PING) gets while the disk refuses writes: a failed
+/// background save (`writes_refused`), or an AOF write error
+/// (writeCommandsDeniedByDiskError).
+pub fn disk_error(srv: &Server) -> Option<std::borrow::Cow<'static, str>> {
+    if srv.persist.writes_refused(&srv.config) {
+        return Some(MISCONF_ERROR.into());
+    }
+    crate::aof::write_error(srv).map(Into::into)
+}
+
+/// Loads the dataset at startup (loadDataFromDisk and what surrounds it): the AOF
+/// manifest is read in any case; the AOF is loaded when `appendonly` is yes, the
+/// RDB file otherwise; then the AOF is opened for appending. False means exit(1).
+pub fn load_data_from_disk(srv: &mut Server, ks: &mut Keyspace) -> bool {
+    if !crate::aof::load_manifest_from_disk(srv) {
+        return false;
+    }
+    srv.persist.aof.state = crate::aof::load::initial_state(srv.config.appendonly);
+    let loaded = if srv.config.appendonly {
+        crate::aof::load::load_at_startup(srv, ks)
+    } else {
+        snapshot::load_at_startup(srv, ks)
+    };
+    if !loaded || !crate::aof::open_on_server_start(srv, ks) {
+        return false;
+    }
+    let _ = crate::aof::del_history_files(srv);
+    true
+}
+
 /// The error a write gets while `writes_refused`.
 pub const MISCONF_ERROR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
@@ -66,6 +100,7 @@ pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
         srv.persist.child = None;
         on_child_exit(srv, ks, &exit);
     }
+    crate::aof::cron(srv, ks);
     snapshot::cron(srv, ks);
 }
 
@@ -76,7 +111,12 @@ fn on_child_exit(srv: &mut Server, ks: &mut Keyspace, exit: &child::Exit) {
             snapshot::bgsave_done(srv, ks, exit);
             crate::server::replication::on_rdb_child_done(srv, ks, exit.ok());
         }
-        Purpose::Aof => {}
+        Purpose::Aof => {
+            crate::aof::on_child_exit(srv, exit);
+            // Replicas that asked for a sync while the rewrite ran get their
+            // snapshot started now (there is no snapshot of theirs to hand over).
+            crate::server::replication::on_rdb_child_done(srv, ks, false);
+        }
     }
 }
 

@@ -79,6 +79,9 @@ pub fn apply_config_changes(
             "loglevel" => crate::logging::set_level(srv.config.loglevel),
             "hz" => srv.hz = srv.config.hz.clamp(1, 500),
             "notify-keyspace-events" => ks.notify_flags = srv.config.notify_keyspace_events,
+            "appendonly" | "aof-disable-auto-gc" | "aof-timestamp-enabled" => {
+                crate::aof::apply_config(srv, ks, name)?
+            }
             _ => {}
         }
     }
@@ -223,6 +226,10 @@ pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, how: ShutdownFlags)
         }
         let _ = std::fs::remove_file(format!("temp-{pid}.rdb"));
     }
+    if !crate::aof::prepare_shutdown(srv, how.force) {
+        log::warn!("Errors trying to shut down the server. Check the logs for more information.");
+        return false;
+    }
     if (!srv.config.save.is_empty() && !how.nosave) || how.save {
         log::info!("Saving the final RDB snapshot before exiting.");
         if crate::persist::snapshot::save_now(srv, ks).is_err() {
@@ -315,6 +322,8 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         }
         b"object" if argc == 3 => debug_object(ctx),
         b"reload" => crate::persist::snapshot::debug_reload(ctx),
+        b"loadaof" => crate::aof::debug_loadaof(ctx),
+        b"aof-flush-sleep" if argc == 3 => crate::aof::debug_flush_sleep(ctx),
         b"htstats" if argc == 3 => {
             let dbid =
                 crate::util::numbers::parse_i64(ctx.argv.get(2)).ok_or(CmdError::NotInteger)?;

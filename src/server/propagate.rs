@@ -7,6 +7,8 @@
 //! propagator encodes the stream as RESP with a SELECT whenever the database changes,
 //! exactly what a Redis replica receives. Consumers (AOF, replicas, SYNC clients)
 //! drain `stream`; while there are none, nothing is encoded and nothing is copied.
+//! While the AOF takes writes, each command is also copied into `aof` (with
+//! `#TS:` annotations when enabled), which `crate::aof::flush` writes out.
 
 use crate::command::Argv;
 
@@ -21,6 +23,37 @@ pub struct Propagator {
     pub stream: Vec<u8>,
     /// Total bytes ever encoded (the replication offset).
     pub offset: u64,
+    /// The AOF's copy of the stream.
+    pub aof: AofFeed,
+}
+
+/// The AOF's share of the stream (Redis's `aof_buf`): every command fed while
+/// `enabled`, SELECTs included, replication PINGs not.
+#[derive(Debug, Default)]
+pub struct AofFeed {
+    pub enabled: bool,
+    /// `aof-timestamp-enabled`: a `#TS:<unix time>` line before the first command
+    /// of each second.
+    pub timestamps: bool,
+    /// The second of the last annotation (aof_cur_timestamp).
+    pub last_timestamp: i64,
+    /// Bytes waiting to be written to the AOF.
+    pub buf: Vec<u8>,
+}
+
+impl AofFeed {
+    /// Appends what the stream gained for one command.
+    fn take(&mut self, encoded: &[u8]) {
+        if self.timestamps {
+            let now = crate::server::unix_ms() / 1000;
+            if self.last_timestamp < now {
+                self.last_timestamp = now;
+                self.buf
+                    .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+            }
+        }
+        self.buf.extend_from_slice(encoded);
+    }
 }
 
 fn write_multibulk<'a, I: ExactSizeIterator<Item = &'a [u8]>>(out: &mut Vec<u8>, args: I) {
@@ -56,6 +89,9 @@ impl Propagator {
         }
         write_multibulk(&mut self.stream, argv.iter());
         self.offset += (self.stream.len() - start) as u64;
+        if self.aof.enabled {
+            self.aof.take(&self.stream[start..]);
+        }
     }
 
     /// Appends a command that belongs to no database (the replication PING): no
@@ -76,9 +112,17 @@ impl Propagator {
     }
 }
 
-/// Hands the stream encoded this loop turn to its consumers (the replicas).
+/// Hands the stream encoded this loop turn to its consumers: first the AOF, which
+/// writes it out (and with `appendfsync always` fsyncs it) before any reply of
+/// this turn is sent, then the replicas.
 pub fn deliver(srv: &mut crate::server::Server) {
-    if !srv.propagator.stream.is_empty() {
+    crate::aof::flush(srv, false);
+    if srv.propagator.stream.is_empty() {
+        return;
+    }
+    if srv.replication.replicas.is_empty() {
+        srv.propagator.stream.clear();
+    } else {
         crate::server::replication::drain(srv);
     }
 }
@@ -110,5 +154,38 @@ mod tests {
         let expected = "*2\r\n$6\r\nSELECT\r\n$1\r\n9\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n";
         assert_eq!(String::from_utf8_lossy(&p.stream), expected);
         assert_eq!(p.offset, expected.len() as u64);
+    }
+
+    #[test]
+    fn the_aof_gets_a_copy_of_commands_but_not_replication_pings() {
+        let mut p = Propagator {
+            consumers: 1,
+            ..Default::default()
+        };
+        p.aof.enabled = true;
+        let a = OwnedArgv::from_parts([&b"DEL"[..], b"k"]);
+        p.feed(1, a.view());
+        p.feed_same_db(&[b"PING"]);
+        assert_eq!(
+            String::from_utf8_lossy(&p.aof.buf),
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"
+        );
+    }
+
+    #[test]
+    fn a_timestamp_annotation_precedes_the_first_command_of_a_second() {
+        let mut p = Propagator {
+            consumers: 1,
+            ..Default::default()
+        };
+        p.aof.enabled = true;
+        p.aof.timestamps = true;
+        let a = OwnedArgv::from_parts([&b"DEL"[..], b"k"]);
+        p.feed(0, a.view());
+        p.feed(0, a.view());
+        let text = String::from_utf8_lossy(&p.aof.buf).into_owned();
+        assert!(text.starts_with("#TS:"), "{text}");
+        assert_eq!(text.matches("#TS:").count(), 1, "{text}");
+        assert!(text.contains("\r\n*2\r\n$6\r\nSELECT\r\n"), "{text}");
     }
 }
