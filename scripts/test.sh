@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh — THE oxidis test command (used by the README and by CI via
-# .ci/run). Installs what it needs (Debian packages tcl and redis-tools; cargo
+# .ci/run). Installs what it needs (Debian packages tcl, redis-tools and
+# redis-server, the real Redis the interop tests compare against; cargo
 # is assumed present), then runs, stopping at the first failure:
 #   1. cargo fmt --all -- --check
 #   2. cargo clippy --all-targets -- -D warnings
@@ -39,7 +40,7 @@ step() {
 
 command -v cargo >/dev/null || die "cargo not found (install the Rust toolchain)"
 step deps ensure_cmds tclsh:tcl redis-cli:redis-tools redis-benchmark:redis-tools \
-    redis-check-aof:redis-tools timeout:coreutils
+    redis-check-aof:redis-tools redis-server:redis-server timeout:coreutils
 cargo fmt --version >/dev/null 2>&1 || die "cargo fmt unavailable (rustup component add rustfmt)"
 cargo clippy --version >/dev/null 2>&1 || die "cargo clippy unavailable (rustup component add clippy)"
 

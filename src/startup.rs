@@ -131,6 +131,9 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let registry = Registry::build();
     let now = unix_ms();
+    crate::server::proctitle::init(&args[0]);
+    let file_name = config_file.as_ref().map(|p| p.display().to_string());
+    crate::server::proctitle::apply(&config, None, file_name.as_deref());
     let mut srv = Server {
         hz: config.hz.clamp(1, 500),
         config,
@@ -159,7 +162,7 @@ pub fn main(args: Vec<String>) -> i32 {
         tracking: Default::default(),
         client_slots: Default::default(),
         in_exec: false,
-        exec_wrote: false,
+        exec_ops: Vec::new(),
         start_time: Instant::now(),
         clock_base: (Instant::now(), now),
         start_unix_ms: now,
@@ -194,13 +197,13 @@ pub fn main(args: Vec<String>) -> i32 {
     }
     install_signal_handlers();
     log::warn!("Server initialized");
-    if !crate::persist::load_data_from_disk(&mut srv, &mut ks) {
+    srv.stats_startup_memory = crate::alloc::used_memory();
+    let mut el = EventLoop { srv, ks };
+    if !crate::persist::load_data_from_disk(&mut el) {
         return 1;
     }
-    srv.stats_startup_memory = crate::alloc::used_memory();
     log::info!("Ready to accept connections");
-    notify_systemd(&srv.config, "READY=1\n");
-    let mut el = EventLoop { srv, ks };
+    notify_systemd(&el.srv.config, "READY=1\n");
     el.run()
 }
 

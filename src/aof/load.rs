@@ -19,9 +19,9 @@ use super::{aof_path, lossy, AofState};
 use crate::command::dispatch::execute;
 use crate::command::OwnedArgv;
 use crate::db::keyspace::Keyspace;
-use crate::db::Db;
 use crate::protocol::request::Span;
 use crate::server::client::{flags, Client, ClientState};
+use crate::server::reactor::EventLoop;
 use crate::server::Server;
 
 /// The client id replayed commands run under (CLIENT_ID_AOF): dispatch lets it
@@ -29,6 +29,41 @@ use crate::server::Server;
 pub const CLIENT_ID_AOF: u64 = u64::MAX;
 /// Longest line fgets reads while loading (AOF_ANNOTATION_LINE_MAX_LEN).
 const LINE_MAX: usize = 1024;
+
+/// Where a load runs: the server and dataset it fills, and a way to serve clients
+/// meanwhile (the event loop at startup answers them with -LOADING; inside DEBUG
+/// LOADAOF nobody else is served).
+pub trait LoadHost {
+    fn parts(&mut self) -> (&mut Server, &mut Keyspace);
+    fn serve_clients(&mut self);
+}
+
+impl LoadHost for EventLoop {
+    fn parts(&mut self) -> (&mut Server, &mut Keyspace) {
+        (&mut self.srv, &mut self.ks)
+    }
+
+    fn serve_clients(&mut self) {
+        self.process_events_while_blocked();
+    }
+}
+
+/// Loading from inside a command: the caller's server and keyspace, no serving.
+pub struct InPlace<'a> {
+    pub srv: &'a mut Server,
+    pub ks: &'a mut Keyspace,
+}
+
+impl LoadHost for InPlace<'_> {
+    fn parts(&mut self) -> (&mut Server, &mut Keyspace) {
+        (self.srv, self.ks)
+    }
+
+    fn serve_clients(&mut self) {}
+}
+
+/// Commands replayed between two rounds of serving clients (Redis: 1024).
+const COMMANDS_PER_SERVE: u64 = 1024;
 
 /// How loading a file, or the whole AOF, ended (AOF_OK, AOF_NOT_EXIST, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +243,8 @@ fn runnable(srv: &Server, argv: &OwnedArgv) -> bool {
 }
 
 /// Replays one file of the AOF (loadSingleAppendOnlyFile).
-pub fn load_single_file(srv: &mut Server, ks: &mut Keyspace, filename: &[u8]) -> LoadStatus {
+pub fn load_single_file(host: &mut dyn LoadHost, filename: &[u8]) -> LoadStatus {
+    let (srv, _) = host.parts();
     let name = lossy(filename);
     let path = aof_path(&srv.config.appenddirname, filename);
     let file = match File::open(&path) {
@@ -250,7 +286,7 @@ pub fn load_single_file(srv: &mut Server, ks: &mut Keyspace, filename: &[u8]) ->
         } else {
             log::info!("Reading RDB base file on AOF loading...");
         }
-        if let Err(e) = load_rdb_part(srv, ks, &mut r) {
+        if let Err(e) = load_rdb_part(host, &mut r) {
             crate::persist::snapshot::report_corrupt(&e);
             if old_style {
                 log::warn!(
@@ -271,14 +307,20 @@ pub fn load_single_file(srv: &mut Server, ks: &mut Keyspace, filename: &[u8]) ->
 
     let mut client = aof_client();
     let mut valid_before_multi = valid_up_to;
-    let key_load_delay = srv.config.key_load_delay;
+    let key_load_delay = host.parts().0.config.key_load_delay;
+    let mut loops = 0u64;
     let outcome = loop {
+        loops += 1;
+        if loops.is_multiple_of(COMMANDS_PER_SERVE) {
+            host.serve_clients();
+        }
         let argv = match read_command(&mut r) {
             Ok(Step::Command(a)) => a,
             Ok(Step::Eof) => break Step::Eof,
             Ok(other) => break other,
             Err(e) => return unrecoverable(&name, &e),
         };
+        let (srv, ks) = host.parts();
         if !runnable(srv, &argv) {
             log::warn!(
                 "Unknown command '{}' reading the append only file {name}",
@@ -296,17 +338,17 @@ pub fn load_single_file(srv: &mut Server, ks: &mut Keyspace, filename: &[u8]) ->
             valid_up_to = r.pos;
         }
         if key_load_delay != 0 {
-            super::debug_delay(key_load_delay);
+            crate::rdb::debug_delay(key_load_delay);
         }
     };
 
     match outcome {
         Step::Eof if client.st.has(flags::MULTI) => {
             log::warn!("Revert incomplete MULTI/EXEC transaction in AOF file {name}");
-            truncated_tail(srv, &path, &name, valid_before_multi, truncate_ok)
+            truncated_tail(&path, &name, valid_before_multi, truncate_ok)
         }
         Step::Eof => LoadStatus::Ok,
-        Step::Truncated => truncated_tail(srv, &path, &name, valid_up_to, truncate_ok),
+        Step::Truncated => truncated_tail(&path, &name, valid_up_to, truncate_ok),
         _ => {
             log::warn!("Bad file format reading the append only file {name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>");
             LoadStatus::Failed
@@ -326,7 +368,6 @@ fn unrecoverable(name: &str, e: &io::Error) -> LoadStatus {
 /// `aof-load-truncated` it is cut back to the last complete command and loading
 /// goes on; otherwise loading fails.
 fn truncated_tail(
-    srv: &Server,
     path: &std::path::Path,
     name: &str,
     valid_up_to: u64,
@@ -347,7 +388,6 @@ fn truncated_tail(
             Ok(()) => {
                 // The open INCR file is in append mode: its next write lands at
                 // the new end by itself.
-                let _ = srv;
                 log::warn!("AOF {name} loaded anyway because aof-load-truncated is enabled");
                 return LoadStatus::Truncated;
             }
@@ -358,25 +398,34 @@ fn truncated_tail(
 }
 
 /// Loads an RDB base or preamble into the databases, leaving the reader right
-/// after its checksum.
+/// after its checksum; clients are served every few MB meanwhile.
 fn load_rdb_part<R: BufRead>(
-    srv: &mut Server,
-    ks: &mut Keyspace,
+    host: &mut dyn LoadHost,
     r: &mut R,
 ) -> Result<(), crate::rdb::RdbError> {
-    let mut dbs: Vec<Db> = (0..ks.dbs.len()).map(Db::new).collect();
-    let mut opts = crate::rdb::LoadOptions {
-        config: &srv.config,
-        deep_sanitize: srv.config.sanitize_dump_payload == crate::config::SanitizeDumpPayload::Yes,
-        skip_expired_before: None,
-        lru_clock: ks.lru_clock,
-        progress: None,
+    let params = {
+        let (srv, ks) = host.parts();
+        crate::persist::snapshot::LoadParams::of(srv, ks)
     };
-    crate::rdb::load_snapshot(r, &mut dbs, &mut opts)?;
-    for (i, db) in dbs.into_iter().enumerate() {
-        let old = std::mem::replace(&mut ks.dbs[i], db);
-        crate::db::lazyfree::free_in_background(old);
-    }
+    let mut dbs: Vec<crate::db::Db> = (0..params.databases).map(crate::db::Db::new).collect();
+    let report = {
+        let mut serve = |_bytes: u64| host.serve_clients();
+        let mut opts = crate::rdb::LoadOptions {
+            config: &params.config,
+            deep_sanitize: params.config.sanitize_dump_payload
+                == crate::config::SanitizeDumpPayload::Yes,
+            // An AOF base keeps keys already expired: the commands after it
+            // may still touch them, as when they were written.
+            skip_expired_before: None,
+            lru_clock: params.lru_clock,
+            progress: Some(&mut serve),
+            progress_interval: params.config.loading_process_events_interval_bytes.max(0) as u64,
+            key_load_delay_us: params.config.key_load_delay,
+        };
+        crate::rdb::load_snapshot(r, &mut dbs, &mut opts)?
+    };
+    let (srv, ks) = host.parts();
+    crate::persist::snapshot::install_loaded(srv, ks, dbs, &report);
     Ok(())
 }
 
@@ -402,7 +451,8 @@ pub fn file_size(dirname: &str, filename: &[u8]) -> Result<u64, LoadStatus> {
 /// Loads every BASE and INCR file of the manifest (loadAppendOnlyFiles). The
 /// replay is invisible to the outside: nothing is propagated and the command
 /// statistics are left as they were.
-pub fn load_files(srv: &mut Server, ks: &mut Keyspace) -> LoadStatus {
+pub fn load_files(host: &mut dyn LoadHost) -> LoadStatus {
+    let (srv, _) = host.parts();
     let aof_filename = srv.config.appendfilename.clone();
     let dirname = srv.config.appenddirname.clone();
     if super::file_exists(std::path::Path::new(&aof_filename)) {
@@ -436,7 +486,10 @@ pub fn load_files(srv: &mut Server, ks: &mut Keyspace) -> LoadStatus {
         return LoadStatus::Empty;
     }
 
-    let saved = Quiet::begin(srv, ks);
+    let saved = {
+        let (srv, ks) = host.parts();
+        Quiet::begin(srv, ks)
+    };
     let mut ret = LoadStatus::Ok;
     let mut base_size = 0;
     let mut aof_num = 0;
@@ -452,7 +505,7 @@ pub fn load_files(srv: &mut Server, ks: &mut Keyspace) -> LoadStatus {
         aof_num += 1;
         let last_file = aof_num == total_num;
         let start = Instant::now();
-        ret = load_single_file(srv, ks, &ai.file_name);
+        ret = load_single_file(host, &ai.file_name);
         if ret == LoadStatus::Ok || (ret == LoadStatus::Truncated && last_file) {
             log::info!(
                 "DB loaded from {kind} file {}: {:.3} seconds",
@@ -473,6 +526,7 @@ pub fn load_files(srv: &mut Server, ks: &mut Keyspace) -> LoadStatus {
             break;
         }
     }
+    let (srv, ks) = host.parts();
     saved.end(srv, ks);
     if !matches!(ret, LoadStatus::OpenErr | LoadStatus::Failed) {
         srv.persist.aof.current_size = total_size;
@@ -488,7 +542,7 @@ struct Quiet {
     command_stats: Vec<crate::server::CommandStats>,
     error_stats: std::collections::BTreeMap<String, u64>,
     in_exec: bool,
-    exec_wrote: bool,
+    exec_ops: Vec<(usize, OwnedArgv)>,
     loading: bool,
 }
 
@@ -500,7 +554,7 @@ impl Quiet {
             command_stats: srv.command_stats.clone(),
             error_stats: srv.error_stats.clone(),
             in_exec: std::mem::take(&mut srv.in_exec),
-            exec_wrote: srv.exec_wrote,
+            exec_ops: std::mem::take(&mut srv.exec_ops),
             loading: srv.persist.loading,
         };
         srv.persist.loading = true;
@@ -514,7 +568,7 @@ impl Quiet {
         srv.command_stats = self.command_stats;
         srv.error_stats = self.error_stats;
         srv.in_exec = self.in_exec;
-        srv.exec_wrote = self.exec_wrote;
+        srv.exec_ops = self.exec_ops;
         srv.persist.loading = self.loading;
         ks.loading = false;
         ks.expired_deletions.clear();
@@ -524,9 +578,9 @@ impl Quiet {
 }
 
 /// Loads the AOF at startup (loadDataFromDisk's AOF branch); false means exit(1).
-pub fn load_at_startup(srv: &mut Server, ks: &mut Keyspace) -> bool {
+pub fn load_at_startup(el: &mut EventLoop) -> bool {
     let start = Instant::now();
-    let ret = load_files(srv, ks);
+    let ret = load_files(el);
     match ret {
         LoadStatus::Failed | LoadStatus::OpenErr => false,
         LoadStatus::NotExist => true,

@@ -36,9 +36,6 @@ use manifest::{AofInfo, FileType, Manifest};
 
 pub use load::CLIENT_ID_AOF;
 
-/// Whether `crate::rdb` can write and read snapshots yet. Until it can, bases
-/// are written as commands whatever `aof-use-rdb-preamble` says.
-const RDB_CODEC_READY: bool = false;
 /// Seconds between two logs of the same AOF write error (AOF_WRITE_LOG_ERROR_RATE).
 const WRITE_LOG_ERROR_RATE: i64 = 30;
 
@@ -183,27 +180,10 @@ fn fsync_dir_of(path: &Path) -> io::Result<()> {
     }
 }
 
-/// debugDelay: sleep `usec` microseconds; a negative value sleeps 1 µs once in
-/// `-usec` calls.
-pub fn debug_delay(usec: i64) {
-    let usec = if usec < 0 {
-        let mut r = [0u8; 8];
-        if let Ok(mut f) = File::open("/dev/urandom") {
-            let _ = io::Read::read_exact(&mut f, &mut r);
-        }
-        u64::from(u64::from_le_bytes(r) % usec.unsigned_abs() == 0)
-    } else {
-        usec as u64
-    };
-    if usec > 0 {
-        std::thread::sleep(std::time::Duration::from_micros(usec));
-    }
-}
-
-/// Whether a new base is an RDB snapshot (`aof-use-rdb-preamble`, once the codec
-/// can write one).
+/// Whether a new base is an RDB snapshot (`aof-use-rdb-preamble`) rather than
+/// commands.
 pub fn use_rdb_preamble(srv: &Server) -> bool {
-    RDB_CODEC_READY && srv.config.aof_use_rdb_preamble
+    srv.config.aof_use_rdb_preamble
 }
 
 /// Opens an INCR file for appending (O_APPEND, so a write after a truncation
@@ -628,12 +608,19 @@ fn upgrade_prepare(srv: &mut Server) -> bool {
 }
 
 /// How a base file is written with the current config.
-fn base_options<'a>(srv: &Server, aux: &'a [(&'a [u8], Vec<u8>)]) -> rewrite::BaseOptions<'a> {
+fn base_options<'a>(
+    srv: &Server,
+    ks: &Keyspace,
+    aux: &'a [(&'a [u8], Vec<u8>)],
+) -> rewrite::BaseOptions<'a> {
     rewrite::BaseOptions {
         rdb: use_rdb_preamble(srv).then_some(crate::rdb::SaveOptions {
             compression: srv.config.rdbcompression,
             checksum: srv.config.rdbchecksum,
             aux,
+            idle_clock: srv.config.maxmemory_policy.is_lru().then_some(ks.lru_clock),
+            key_save_delay_us: srv.config.rdb_key_save_delay,
+            progress: None,
         }),
         timestamp: srv.config.aof_timestamp_enabled,
         key_save_delay: srv.config.rdb_key_save_delay,
@@ -662,8 +649,9 @@ pub fn open_on_server_start(srv: &mut Server, ks: &Keyspace) -> bool {
         let rdb = use_rdb_preamble(srv);
         let base_name = srv.persist.aof.manifest.new_base_file(&aof_filename, rdb);
         let aux = crate::persist::snapshot::aux_fields(srv, true);
-        let opts = base_options(srv, &aux);
-        if rewrite::write_base_file(&aof_path(&dirname, &base_name), &ks.dbs, &opts).is_err() {
+        let opts = base_options(srv, ks, &aux);
+        if rewrite::write_base_file(&aof_path(&dirname, &base_name), &ks.dbs, &opts, None).is_err()
+        {
             return false;
         }
         log::info!(
@@ -973,7 +961,10 @@ pub fn debug_loadaof(ctx: &mut Ctx) -> CmdResult {
         std::process::exit(1);
     }
     let _ = del_history_files(ctx.srv);
-    let ret = load::load_files(ctx.srv, ctx.ks);
+    let ret = load::load_files(&mut load::InPlace {
+        srv: ctx.srv,
+        ks: ctx.ks,
+    });
     if ret != load::LoadStatus::Ok && ret != load::LoadStatus::Empty {
         std::process::exit(1);
     }

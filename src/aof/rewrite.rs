@@ -133,8 +133,15 @@ pub fn write_value<W: Write>(w: &mut W, key: &[u8], value: &Value) -> io::Result
     }
 }
 
-/// Writes the commands that rebuild `dbs` (rewriteAppendOnlyFileRio).
-pub fn write_commands<W: Write>(w: &mut W, dbs: &[Db], opts: &BaseOptions) -> io::Result<()> {
+/// Writes the commands that rebuild `dbs` (rewriteAppendOnlyFileRio), calling
+/// `progress` every 1024 keys with the keys written so far.
+pub fn write_commands<W: Write>(
+    w: &mut W,
+    dbs: &[Db],
+    opts: &BaseOptions,
+    progress: Option<&dyn Fn(u64)>,
+) -> io::Result<()> {
+    let mut keys = 0u64;
     if opts.timestamp {
         write!(w, "#TS:{}\r\n", crate::server::unix_ms() / 1000)?;
     }
@@ -151,8 +158,12 @@ pub fn write_commands<W: Write>(w: &mut W, dbs: &[Db], opts: &BaseOptions) -> io
                 bulk(w, key)?;
                 bulk_i64(w, when)?;
             }
+            keys += 1;
+            if let Some(report) = progress.filter(|_| keys.is_multiple_of(1024)) {
+                report(keys);
+            }
             if opts.key_save_delay != 0 {
-                super::debug_delay(opts.key_save_delay);
+                crate::rdb::debug_delay(opts.key_save_delay);
             }
         }
     }
@@ -183,8 +194,14 @@ impl Write for AutoSync {
 }
 
 /// Writes a base file for `dbs` to `filename` through a temp file of this process,
-/// fsynced and renamed into place (rewriteAppendOnlyFile).
-pub fn write_base_file(filename: &Path, dbs: &[Db], opts: &BaseOptions) -> Result<(), Failed> {
+/// fsynced and renamed into place (rewriteAppendOnlyFile); `progress` hears how
+/// many keys were written now and then.
+pub fn write_base_file(
+    filename: &Path,
+    dbs: &[Db],
+    opts: &BaseOptions,
+    progress: Option<&dyn Fn(u64)>,
+) -> Result<(), Failed> {
     let tmp = format!("temp-rewriteaof-{}.aof", std::process::id());
     let file = match File::create(&tmp) {
         Ok(f) => f,
@@ -210,8 +227,14 @@ pub fn write_base_file(filename: &Path, dbs: &[Db], opts: &BaseOptions) -> Resul
         },
     );
     let written = match &opts.rdb {
-        Some(rdb_opts) => crate::rdb::save_snapshot(&mut w, dbs, rdb_opts).map(|_| ()),
-        None => write_commands(&mut w, dbs, opts),
+        Some(rdb_opts) => {
+            let rdb_opts = crate::rdb::SaveOptions {
+                progress,
+                ..*rdb_opts
+            };
+            crate::rdb::save_snapshot(&mut w, dbs, &rdb_opts).map(|_| ())
+        }
+        None => write_commands(&mut w, dbs, opts, progress),
     }
     .and_then(|_| w.flush())
     .and_then(|_| {
@@ -277,11 +300,13 @@ pub fn start_background(
     srv.persist.aof.rewrites += 1;
 
     let aux = crate::persist::snapshot::aux_fields(srv, true);
-    let opts = super::base_options(srv, &aux);
+    let opts = super::base_options(srv, ks, &aux);
     let fds = crate::persist::snapshot::listener_fds(srv);
-    let work = || {
+    let keys_total = ks.total_keys().0 as u64;
+    let work = |reporter: &child::Reporter| {
         let tmp = child_temp_file(std::process::id() as libc::pid_t);
-        match write_base_file(Path::new(&tmp), &ks.dbs, &opts) {
+        let report = |keys: u64| reporter.report(keys);
+        match write_base_file(Path::new(&tmp), &ks.dbs, &opts, Some(&report)) {
             Ok(()) => {
                 log::info!("Successfully created the temporary AOF base file {tmp}");
                 0
@@ -289,7 +314,7 @@ pub fn start_background(
             Err(Failed) => 1,
         }
     };
-    match child::fork_child(Purpose::Aof, &fds, work) {
+    match child::fork_child(Purpose::Aof, keys_total, &fds, work) {
         Ok((c, fork_us)) => {
             log::info!(
                 "Background append only file rewriting started by pid {}",
@@ -434,11 +459,11 @@ pub fn kill_child(srv: &mut Server) {
     if !srv.persist.child_is(Purpose::Aof) {
         return;
     }
-    let Some(c) = srv.persist.child.take() else {
+    let Some(mut c) = srv.persist.child.take() else {
         return;
     };
     log::info!("Killing running AOF rewrite child: {}", c.pid);
-    child::kill_and_wait(&c);
+    child::kill_and_wait(&mut c);
     remove_temp_files(srv, c.pid);
     srv.persist.aof.rewrite_time_start = -1;
     super::sync_feed(srv);
@@ -492,7 +517,7 @@ mod tests {
         let mut db = Db::new(0);
         f(&mut db);
         let mut out = Vec::new();
-        write_commands(&mut out, std::slice::from_ref(&db), &opts()).unwrap();
+        write_commands(&mut out, std::slice::from_ref(&db), &opts(), None).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -575,7 +600,7 @@ mod tests {
             timestamp: true,
             ..opts()
         };
-        write_commands(&mut out, &dbs, &o).unwrap();
+        write_commands(&mut out, &dbs, &o, None).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("#TS:") && text.ends_with("\r\n") && text.lines().count() == 1);
     }

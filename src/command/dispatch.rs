@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use super::spec::{
-    CMD_ADMIN, CMD_DENYOOM, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED, CMD_SKIP_MONITOR, CMD_WRITE,
+    CMD_ADMIN, CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED,
+    CMD_SKIP_MONITOR, CMD_WRITE,
 };
 use super::{Argv, CmdError, Command, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
@@ -110,6 +111,11 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         && crate::alloc::used_memory() as u64 > srv.config.maxmemory
     {
         let text = "OOM command not allowed when used memory > 'maxmemory'.";
+        return reject(srv, client, text, Some(cmd.id));
+    }
+    // Real clients wait while a dataset loads; the AOF's replay is the loading.
+    if !must_obey && srv.persist.loading && !cmd.has_flag(CMD_LOADING) {
+        let text = "LOADING Redis is loading the dataset in memory";
         return reject(srv, client, text, Some(cmd.id));
     }
     // A failed background save with stop-writes-on-bgsave-error, or an AOF write
@@ -236,7 +242,7 @@ pub fn call(
 
 /// Work queued by the command: lazy-expiry DELs and the command itself go to the
 /// propagator (the command only when it changed the dataset, as rewritten by its
-/// handler; inside EXEC preceded once by MULTI); watchers of modified keys are
+/// handler; inside EXEC collected for EXEC to wrap); watchers of modified keys are
 /// flagged; clients blocked on keys that got data are served (not inside EXEC).
 /// Pub/Sub and tracking plug in here as they land.
 pub fn after_command(
@@ -255,21 +261,25 @@ pub fn after_command(
         };
         for (kdb, key) in &expired {
             let a = OwnedArgv::from_parts([del, key.as_slice()]);
-            srv.propagator.feed(*kdb, a.view());
+            if srv.in_exec {
+                srv.exec_ops.push((*kdb, a));
+            } else {
+                srv.propagator.feed(*kdb, a.view());
+            }
         }
         if let Some(argv) = written {
-            if srv.in_exec && !srv.exec_wrote {
-                let multi = OwnedArgv::from_parts([&b"MULTI"[..]]);
-                srv.propagator.feed(db, multi.view());
-            }
-            match ks.rewritten.take() {
-                Some(r) => srv.propagator.feed(db, r.view()),
-                None => srv.propagator.feed(db, argv),
+            let op = ks.rewritten.take();
+            if srv.in_exec {
+                // EXEC decides at its end whether the ops need MULTI/EXEC around them.
+                srv.exec_ops
+                    .push((db, op.unwrap_or_else(|| argv.to_owned_argv())));
+            } else {
+                match op {
+                    Some(r) => srv.propagator.feed(db, r.view()),
+                    None => srv.propagator.feed(db, argv),
+                }
             }
         }
-    }
-    if written.is_some() && srv.in_exec {
-        srv.exec_wrote = true;
     }
     ks.rewritten = None;
     if !ks.events.is_empty() {

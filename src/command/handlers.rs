@@ -3,7 +3,7 @@
 
 use super::Handler;
 use crate::db::{expire, generic};
-use crate::persist::{restore, snapshot};
+use crate::persist::{migrate, restore, snapshot};
 use crate::server::{admin, connection, info, memory, multi, pubsub, replication, tracking};
 use crate::types::{bitmap, string};
 
@@ -153,6 +153,7 @@ pub static HANDLERS: &[(&str, Handler)] = &[
     ("bgsave", snapshot::bgsave),
     ("dump", restore::dump),
     ("restore", restore::restore),
+    ("migrate", migrate::migrate),
     ("sync", replication::sync),
     ("psync", replication::sync),
     ("replconf", replication::replconf),

@@ -371,21 +371,7 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
     );
     let n = ctx.ks.dbs[db].clear(lazy);
     crate::server::tracking::invalidate_all(ctx.srv, Some((&mut *ctx.client, &mut *ctx.reply)));
-    ctx.ks.dirty(n as u64);
-    // As Redis: a running snapshot is stale now; with save points configured the
-    // empty dataset is saved at once (which resets `dirty`).
-    if ctx
-        .srv
-        .persist
-        .child_is(crate::persist::child::Purpose::Rdb)
-    {
-        crate::persist::kill_child(ctx.srv, ctx.ks);
-    }
-    if !ctx.srv.config.save.is_empty() {
-        let _ = crate::persist::snapshot::save_now(ctx.srv, ctx.ks);
-    }
-    ctx.ks.dirty(1);
-    ctx.ks.force_propagate = true;
+    ctx.ks.dirty(n as u64 + 1);
     ctx.reply.ok();
     Ok(())
 }
@@ -407,7 +393,21 @@ pub fn flushall(ctx: &mut Ctx) -> CmdResult {
         n += d.clear(lazy);
     }
     crate::server::tracking::invalidate_all(ctx.srv, Some((&mut *ctx.client, &mut *ctx.reply)));
-    ctx.ks.dirty(n as u64 + 1);
+    ctx.ks.dirty(n as u64);
+    // As Redis: a running snapshot is stale now; with save points configured the
+    // empty dataset is saved at once (which resets `dirty`), and the command is
+    // propagated whatever the counter says.
+    if ctx
+        .srv
+        .persist
+        .child_is(crate::persist::child::Purpose::Rdb)
+    {
+        crate::persist::kill_child(ctx.srv, ctx.ks);
+    }
+    if !ctx.srv.config.save.is_empty() {
+        let _ = crate::persist::snapshot::save_now(ctx.srv, ctx.ks);
+    }
+    ctx.ks.force_propagate = true;
     ctx.reply.ok();
     Ok(())
 }

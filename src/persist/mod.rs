@@ -1,12 +1,14 @@
 //! Persistence: when and where the dataset reaches the disk and comes back.
 //!
 //! `child` forks the one background process Redis allows at a time; `snapshot` is
-//! SAVE/BGSAVE/save points/loading of the RDB file; `restore` is DUMP and RESTORE.
+//! SAVE/BGSAVE/save points/loading of the RDB file; `restore` is DUMP and RESTORE,
+//! `migrate` MIGRATE.
 //! The byte format itself is `crate::rdb`; the append only file is `crate::aof`,
 //! whose state lives here too. `Persistence` is the state INFO persistence
 //! reports, held by the server; `load_data_from_disk` is the startup load.
 
 pub mod child;
+pub mod migrate;
 pub mod restore;
 pub mod snapshot;
 
@@ -25,6 +27,10 @@ pub struct Persistence {
     /// Duration of the latest fork in microseconds (latest_fork_usec).
     pub latest_fork_usec: u64,
     pub total_forks: u64,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE accepts any CRC.
+    pub skip_checksum_validation: bool,
+    /// MIGRATE's cached connections.
+    pub migrate: migrate::SocketCache,
     /// The append only file.
     pub aof: crate::aof::Aof,
 }
@@ -37,6 +43,8 @@ impl Persistence {
             loading: false,
             latest_fork_usec: 0,
             total_forks: 0,
+            skip_checksum_validation: false,
+            migrate: Default::default(),
             aof: crate::aof::Aof::new(now_unix),
         }
     }
@@ -74,20 +82,20 @@ pub fn disk_error(srv: &Server) -> Option<std::borrow::Cow<'static, str>> {
 /// Loads the dataset at startup (loadDataFromDisk and what surrounds it): the AOF
 /// manifest is read in any case; the AOF is loaded when `appendonly` is yes, the
 /// RDB file otherwise; then the AOF is opened for appending. False means exit(1).
-pub fn load_data_from_disk(srv: &mut Server, ks: &mut Keyspace) -> bool {
-    if !crate::aof::load_manifest_from_disk(srv) {
+pub fn load_data_from_disk(el: &mut crate::server::reactor::EventLoop) -> bool {
+    if !crate::aof::load_manifest_from_disk(&mut el.srv) {
         return false;
     }
-    srv.persist.aof.state = crate::aof::load::initial_state(srv.config.appendonly);
-    let loaded = if srv.config.appendonly {
-        crate::aof::load::load_at_startup(srv, ks)
+    el.srv.persist.aof.state = crate::aof::load::initial_state(el.srv.config.appendonly);
+    let loaded = if el.srv.config.appendonly {
+        crate::aof::load::load_at_startup(el)
     } else {
-        snapshot::load_at_startup(srv, ks)
+        snapshot::load_at_startup(el)
     };
-    if !loaded || !crate::aof::open_on_server_start(srv, ks) {
+    if !loaded || !crate::aof::open_on_server_start(&mut el.srv, &el.ks) {
         return false;
     }
-    let _ = crate::aof::del_history_files(srv);
+    let _ = crate::aof::del_history_files(&mut el.srv);
     true
 }
 
@@ -96,12 +104,16 @@ pub const MISCONF_ERROR: &str = "MISCONF Redis is configured to save RDB snapsho
 
 /// Cron's persistence step: reap a finished child, then start what is due.
 pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
-    if let Some(exit) = srv.persist.child.as_ref().and_then(child::reap) {
+    if let Some(c) = srv.persist.child.as_mut() {
+        child::poll_progress(c);
+    }
+    if let Some(exit) = srv.persist.child.as_mut().and_then(child::reap) {
         srv.persist.child = None;
         on_child_exit(srv, ks, &exit);
     }
     crate::aof::cron(srv, ks);
     snapshot::cron(srv, ks);
+    srv.persist.migrate.close_idle(ks.now_ms / 1000);
 }
 
 /// What the parent does when a child ends, by the child's purpose.
@@ -123,8 +135,8 @@ fn on_child_exit(srv: &mut Server, ks: &mut Keyspace, exit: &child::Exit) {
 /// Kills a running child (FLUSHALL, SHUTDOWN, a full sync that must restart) and
 /// does its parent-side bookkeeping.
 pub fn kill_child(srv: &mut Server, ks: &mut Keyspace) {
-    if let Some(c) = srv.persist.child.take() {
-        let exit = child::kill_and_wait(&c);
+    if let Some(mut c) = srv.persist.child.take() {
+        let exit = child::kill_and_wait(&mut c);
         on_child_exit(srv, ks, &exit);
     }
 }

@@ -13,7 +13,7 @@ pub fn dump(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
-    let payload = rdb::dump_payload(&obj.value);
+    let payload = rdb::dump_payload_with(&obj.value, ctx.srv.config.rdbcompression);
     ctx.reply.bulk(&payload);
     Ok(())
 }
@@ -63,7 +63,12 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
         SanitizeDumpPayload::Yes | SanitizeDumpPayload::Clients => true,
         SanitizeDumpPayload::No => false,
     };
-    let value = match rdb::restore_payload(ctx.argv.get(3), &ctx.srv.config, deep) {
+    let decode = if ctx.srv.persist.skip_checksum_validation {
+        rdb::restore_payload_unchecked
+    } else {
+        rdb::restore_payload
+    };
+    let value = match decode(ctx.argv.get(3), &ctx.srv.config, deep) {
         Ok(v) => v,
         Err(RestoreError::VersionOrChecksum) => {
             return Err(CmdError::err("DUMP payload version or checksum are wrong"))

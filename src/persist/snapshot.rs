@@ -11,6 +11,7 @@ use crate::command::{CmdError, CmdResult, Ctx};
 use crate::db::keyspace::Keyspace;
 use crate::db::Db;
 use crate::rdb::{self, LoadOptions, LoadReport, RdbError, SaveOptions, SaveReport};
+use crate::server::reactor::EventLoop;
 use crate::server::{unix_ms, Listener, Server, REDIS_VERSION};
 
 /// Seconds a failed background save waits before a save point retries it
@@ -99,7 +100,11 @@ pub fn listener_fds(srv: &Server) -> Vec<i32> {
 /// Writes `dbs` to `filename` the safe way: a temp file named after this process,
 /// flushed and fsynced, renamed over the target, the directory fsynced. Logs as
 /// Redis does; the error text is for the caller's log.
-pub fn write_rdb_file(filename: &str, dbs: &[Db], opts: &SaveOptions) -> Result<SaveReport, SaveFailed> {
+pub fn write_rdb_file(
+    filename: &str,
+    dbs: &[Db],
+    opts: &SaveOptions,
+) -> Result<SaveReport, SaveFailed> {
     let tmp = format!("temp-{}.rdb", std::process::id());
     let cwd = || {
         std::env::current_dir()
@@ -170,18 +175,25 @@ pub fn fsync_parent_dir(path: &str) {
 }
 
 /// The options every save in this server uses.
-fn save_options<'a>(srv: &Server, aux: &'a [(&'a [u8], Vec<u8>)]) -> SaveOptions<'a> {
+fn save_options<'a>(
+    srv: &Server,
+    ks: &Keyspace,
+    aux: &'a [(&'a [u8], Vec<u8>)],
+) -> SaveOptions<'a> {
     SaveOptions {
         compression: srv.config.rdbcompression,
         checksum: srv.config.rdbchecksum,
         aux,
+        idle_clock: srv.config.maxmemory_policy.is_lru().then_some(ks.lru_clock),
+        key_save_delay_us: srv.config.rdb_key_save_delay,
+        progress: None,
     }
 }
 
 /// A synchronous save to `dbfilename` (SAVE, SHUTDOWN, FLUSHALL, DEBUG RELOAD).
 pub fn save_now(srv: &mut Server, ks: &mut Keyspace) -> Result<SaveReport, SaveFailed> {
     let aux = aux_fields(srv, false);
-    let opts = save_options(srv, &aux);
+    let opts = save_options(srv, ks, &aux);
     let report = write_rdb_file(&srv.config.dbfilename, &ks.dbs, &opts)?;
     ks.dirty = 0;
     srv.persist.rdb.lastsave_unix = unix_ms() / 1000;
@@ -197,14 +209,22 @@ pub fn bgsave_start(srv: &mut Server, ks: &Keyspace) -> Result<(), SaveFailed> {
     srv.persist.rdb.dirty_before_bgsave = ks.dirty;
     srv.persist.rdb.last_bgsave_try_unix = unix_ms() / 1000;
     let aux = aux_fields(srv, false);
-    let opts = save_options(srv, &aux);
+    let opts = save_options(srv, ks, &aux);
     let filename = srv.config.dbfilename.clone();
     let fds = listener_fds(srv);
-    let work = || match write_rdb_file(&filename, &ks.dbs, &opts) {
-        Ok(_) => 0,
-        Err(SaveFailed) => 1,
+    let keys_total = ks.total_keys().0 as u64;
+    let work = |reporter: &child::Reporter| {
+        let report = |keys: u64| reporter.report(keys);
+        let opts = SaveOptions {
+            progress: Some(&report),
+            ..opts
+        };
+        match write_rdb_file(&filename, &ks.dbs, &opts) {
+            Ok(_) => 0,
+            Err(SaveFailed) => 1,
+        }
     };
-    match child::fork_child(Purpose::Rdb, &fds, work) {
+    match child::fork_child(Purpose::Rdb, keys_total, &fds, work) {
         Ok((c, fork_us)) => {
             log::info!("Background saving started by pid {}", c.pid);
             srv.persist.note_fork(fork_us);
@@ -267,35 +287,76 @@ pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
     }
 }
 
-/// Loads `filename` into fresh databases and swaps them in; the databases are left
-/// untouched on error.
-pub fn load_file(
-    srv: &mut Server,
-    ks: &mut Keyspace,
+/// What loading needs to know besides the file: copied out of the server so the
+/// server itself stays free to serve clients (with -LOADING) while it runs.
+pub struct LoadParams {
+    pub config: crate::config::Config,
+    pub databases: usize,
+    pub now_ms: i64,
+    pub lru_clock: u32,
+    /// Skip keys already expired (a master does; DEBUG RELOAD and startup alike).
+    pub skip_expired: bool,
+}
+
+impl LoadParams {
+    pub fn of(srv: &Server, ks: &Keyspace) -> LoadParams {
+        LoadParams {
+            config: srv.config.clone(),
+            databases: ks.dbs.len(),
+            now_ms: ks.now_ms,
+            lru_clock: ks.lru_clock,
+            skip_expired: true,
+        }
+    }
+}
+
+/// Reads `filename` into fresh databases, calling `progress` now and then.
+pub fn read_rdb_file<'a>(
     filename: &str,
-    skip_expired: bool,
-) -> Result<LoadReport, LoadFailure> {
+    params: &'a LoadParams,
+    progress: Option<&'a mut dyn FnMut(u64)>,
+) -> Result<(Vec<Db>, LoadReport), LoadFailure> {
     let file = match File::open(filename) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LoadFailure::NotFound),
         Err(e) => return Err(LoadFailure::Io(e)),
     };
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut dbs: Vec<Db> = (0..ks.dbs.len()).map(Db::new).collect();
+    let mut dbs: Vec<Db> = (0..params.databases).map(Db::new).collect();
     let mut opts = LoadOptions {
-        config: &srv.config,
-        deep_sanitize: srv.config.sanitize_dump_payload == crate::config::SanitizeDumpPayload::Yes,
-        skip_expired_before: skip_expired.then_some(ks.now_ms),
-        lru_clock: ks.lru_clock,
-        progress: None,
+        config: &params.config,
+        deep_sanitize: params.config.sanitize_dump_payload
+            == crate::config::SanitizeDumpPayload::Yes,
+        skip_expired_before: params.skip_expired.then_some(params.now_ms),
+        lru_clock: params.lru_clock,
+        progress,
+        progress_interval: params.config.loading_process_events_interval_bytes.max(0) as u64,
+        key_load_delay_us: params.config.key_load_delay,
     };
     let report = rdb::load_snapshot(&mut reader, &mut dbs, &mut opts).map_err(LoadFailure::Rdb)?;
+    Ok((dbs, report))
+}
+
+/// Swaps freshly loaded databases in (the old ones are freed in the background).
+pub fn install_loaded(srv: &mut Server, ks: &mut Keyspace, dbs: Vec<Db>, report: &LoadReport) {
     for (i, db) in dbs.into_iter().enumerate() {
         let old = std::mem::replace(&mut ks.dbs[i], db);
         crate::db::lazyfree::free_in_background(old);
     }
     srv.persist.rdb.last_load_keys_loaded = report.keys_loaded;
     srv.persist.rdb.last_load_keys_expired = report.expired_skipped;
+}
+
+/// Loads `filename` in place of the dataset (DEBUG RELOAD); the data is left
+/// untouched on error.
+pub fn load_file(
+    srv: &mut Server,
+    ks: &mut Keyspace,
+    filename: &str,
+) -> Result<LoadReport, LoadFailure> {
+    let params = LoadParams::of(srv, ks);
+    let (dbs, report) = read_rdb_file(filename, &params, None)?;
+    install_loaded(srv, ks, dbs, &report);
     Ok(report)
 }
 
@@ -307,36 +368,21 @@ pub enum LoadFailure {
     Rdb(RdbError),
 }
 
-/// Logs the aux fields of a loaded file the way Redis does while reading them.
-fn log_aux(report: &LoadReport) {
-    for (k, v) in &report.aux {
-        let v = String::from_utf8_lossy(v);
-        match k.as_slice() {
-            b"redis-ver" => log::info!("Loading RDB produced by version {v}"),
-            b"ctime" => {
-                let age = unix_ms() / 1000 - v.parse::<i64>().unwrap_or(0);
-                log::info!("RDB age {} seconds", age.max(0));
-            }
-            b"used-mem" => log::info!(
-                "RDB memory usage when created {:.2} Mb",
-                v.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0)
-            ),
-            _ => {}
-        }
-    }
-}
-
-/// Loads the dump at startup (loadDataFromDisk's RDB branch); false means exit(1).
-pub fn load_at_startup(srv: &mut Server, ks: &mut Keyspace) -> bool {
+/// Loads the dump at startup (loadDataFromDisk's RDB branch), serving clients
+/// with -LOADING meanwhile; false means exit(1).
+pub fn load_at_startup(el: &mut EventLoop) -> bool {
     let started = std::time::Instant::now();
-    let filename = srv.config.dbfilename.clone();
-    srv.persist.loading = true;
-    let result = load_file(srv, ks, &filename, true);
-    srv.persist.loading = false;
+    let filename = el.srv.config.dbfilename.clone();
+    let params = LoadParams::of(&el.srv, &el.ks);
+    el.srv.persist.loading = true;
+    let result = {
+        let mut serve = |_bytes: u64| el.process_events_while_blocked();
+        read_rdb_file(&filename, &params, Some(&mut serve))
+    };
+    el.srv.persist.loading = false;
     match result {
-        Ok(report) => {
-            log_aux(&report);
-            log_done(&report);
+        Ok((dbs, report)) => {
+            install_loaded(&mut el.srv, &mut el.ks, dbs, &report);
             log::info!(
                 "DB loaded from disk: {:.3} seconds",
                 started.elapsed().as_secs_f64()
@@ -358,37 +404,23 @@ pub fn load_at_startup(srv: &mut Server, ks: &mut Keyspace) -> bool {
     }
 }
 
-fn log_done(report: &LoadReport) {
-    if report.empty_keys_skipped > 0 {
-        log::warn!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
-            report.keys_loaded,
-            report.expired_skipped,
-            report.empty_keys_skipped
-        );
-    } else {
-        log::info!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            report.keys_loaded,
-            report.expired_skipped
-        );
-    }
-}
-
-/// Logs a load failure the way rdbReportError does.
+/// Logs a load failure the way rdbReportError does, including the report the
+/// RDB checker prints before Redis exits.
 pub fn report_corrupt(e: &RdbError) {
-    match e {
+    let reason = match e {
         RdbError::Io(io) => {
             log::warn!("Short read or OOM loading DB. Unrecoverable error, aborting now.");
-            log::warn!(
-                "Internal error in RDB reading offset 0, function at rdb.c:0 -> Unexpected EOF reading RDB file ({})",
+            format!(
+                "Unexpected EOF reading RDB file ({})",
                 crate::util::strerror(io)
-            );
+            )
         }
-        RdbError::Corrupt(text) => {
-            log::warn!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {text}");
-        }
-    }
+        RdbError::Corrupt(text) => text.clone(),
+    };
+    let msg = format!("Internal error in RDB reading offset 0, function at rdb.c:0 -> {reason}");
+    log::warn!("{msg}");
+    log::warn!("--- RDB ERROR DETECTED ---");
+    log::warn!("[offset 0] {msg}");
     log::warn!("Terminating server after rdb file reading failure.");
 }
 
@@ -463,7 +495,7 @@ pub fn debug_reload(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::raw("ERR"));
     }
     let filename = ctx.srv.config.dbfilename.clone();
-    match load_file(ctx.srv, ctx.ks, &filename, true) {
+    match load_file(ctx.srv, ctx.ks, &filename) {
         Ok(_) => {
             log::warn!("DB reloaded by DEBUG RELOAD");
             ctx.reply.ok();

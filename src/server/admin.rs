@@ -79,6 +79,10 @@ pub fn apply_config_changes(
             "loglevel" => crate::logging::set_level(srv.config.loglevel),
             "hz" => srv.hz = srv.config.hz.clamp(1, 500),
             "notify-keyspace-events" => ks.notify_flags = srv.config.notify_keyspace_events,
+            "proc-title-template" | "set-proc-title" | "port" | "bind" | "unixsocket" => {
+                let file = srv.config_file.as_ref().map(|p| p.display().to_string());
+                super::proctitle::apply(&srv.config, None, file.as_deref());
+            }
             "appendonly" | "aof-disable-auto-gc" | "aof-timestamp-enabled" => {
                 crate::aof::apply_config(srv, ks, name)?
             }
@@ -193,7 +197,14 @@ pub fn shutdown(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     if abort {
-        return Err(CmdError::err("No shutdown in progress."));
+        if !ctx.srv.shutdown_asap || ctx.srv.shutdown_prepared {
+            return Err(CmdError::err("No shutdown in progress."));
+        }
+        ctx.srv.shutdown_asap = false;
+        super::reactor::cancel_signalled_shutdown();
+        log::warn!("Shutdown manually aborted.");
+        ctx.reply.ok();
+        return Ok(());
     }
     log::warn!("User requested shutdown...");
     if !prepare_shutdown(ctx.srv, ctx.ks, how) {
@@ -217,12 +228,17 @@ pub struct ShutdownFlags {
 
 /// The shutdown sequence (finishShutdown); true when the process may exit, false
 /// when the final save failed and the server must go on serving.
-pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, how: ShutdownFlags) -> bool {
+pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, mut how: ShutdownFlags) -> bool {
+    // While a dump loads, saving would overwrite it with a half-read dataset.
+    if srv.persist.loading {
+        how.save = false;
+        how.nosave = true;
+    }
     if srv.persist.child_is(crate::persist::child::Purpose::Rdb) {
         log::warn!("There is a child saving an .rdb. Killing it!");
         let pid = srv.persist.child.as_ref().map(|c| c.pid).unwrap_or(0);
-        if let Some(c) = srv.persist.child.take() {
-            crate::persist::child::kill_and_wait(&c);
+        if let Some(mut c) = srv.persist.child.take() {
+            crate::persist::child::kill_and_wait(&mut c);
         }
         let _ = std::fs::remove_file(format!("temp-{pid}.rdb"));
     }
@@ -324,6 +340,11 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         b"reload" => crate::persist::snapshot::debug_reload(ctx),
         b"loadaof" => crate::aof::debug_loadaof(ctx),
         b"aof-flush-sleep" if argc == 3 => crate::aof::debug_flush_sleep(ctx),
+        b"set-skip-checksum-validation" if argc == 3 => {
+            ctx.srv.persist.skip_checksum_validation = ctx.argv.get(2) != b"0";
+            ctx.reply.ok();
+            Ok(())
+        }
         b"htstats" if argc == 3 => {
             let dbid =
                 crate::util::numbers::parse_i64(ctx.argv.get(2)).ok_or(CmdError::NotInteger)?;

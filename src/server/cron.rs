@@ -33,6 +33,17 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
             .track(now, srv.stats.total_net_output_bytes);
     }
 
+    // A signalled shutdown runs here, so DEBUG PAUSE-CRON holds it off and
+    // SHUTDOWN ABORT can still cancel it (as in Redis).
+    if srv.shutdown_asap && !srv.shutdown_prepared {
+        if super::admin::prepare_shutdown(srv, ks, Default::default()) {
+            srv.shutdown_prepared = true;
+            return;
+        }
+        srv.shutdown_asap = false;
+        super::reactor::cancel_signalled_shutdown();
+    }
+
     clients_cron(srv, ks, now);
     super::tracking::limit_table(srv, None);
 

@@ -14,6 +14,7 @@ pub mod info;
 pub mod latency;
 pub mod memory;
 pub mod multi;
+pub mod proctitle;
 pub mod propagate;
 pub mod pubsub;
 pub mod reactor;
@@ -164,8 +165,8 @@ pub struct Server {
     pub watch: multi::WatchState,
     /// True while EXEC runs its queue.
     pub in_exec: bool,
-    /// Whether a command inside the running EXEC wrote (MULTI was propagated).
-    pub exec_wrote: bool,
+    /// What the commands of the running EXEC propagate, by database; EXEC wraps them.
+    pub exec_ops: Vec<(usize, crate::command::OwnedArgv)>,
     /// The write stream to the AOF and replicas.
     pub propagator: propagate::Propagator,
     pub start_time: Instant,

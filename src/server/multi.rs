@@ -304,7 +304,7 @@ pub fn exec(ctx: &mut Ctx) -> CmdResult {
     let deny_before = ctx.client.has(flags::DENY_BLOCKING);
     ctx.client.flags |= flags::DENY_BLOCKING;
     ctx.srv.in_exec = true;
-    ctx.srv.exec_wrote = false;
+    ctx.srv.exec_ops.clear();
     ctx.reply.array_len(queue.len());
     for (cmd_id, argv) in &queue {
         let cmd = &ctx.srv.registry.commands[*cmd_id];
@@ -312,14 +312,31 @@ pub fn exec(ctx: &mut Ctx) -> CmdResult {
     }
     ctx.srv.in_exec = false;
     crate::server::tracking::flush_exec_pending(ctx.srv, ctx.client, ctx.reply);
-    if ctx.srv.exec_wrote {
-        let db = ctx.client.db;
-        let exec = OwnedArgv::from_parts([&b"EXEC"[..]]);
-        ctx.srv.propagator.feed(db, exec.view());
-    }
+    propagate_transaction(ctx.srv);
     if !deny_before {
         ctx.client.flags &= !flags::DENY_BLOCKING;
     }
     discard_transaction(ctx.srv, ctx.ks, ctx.client);
     Ok(())
+}
+
+/// Propagates what EXEC's commands wrote: a single op as itself (it is atomic
+/// anyway), several wrapped in MULTI/EXEC, MULTI selecting the first op's database
+/// and EXEC none (as Redis 7.0's propagatePendingCommands).
+fn propagate_transaction(srv: &mut Server) {
+    let ops = std::mem::take(&mut srv.exec_ops);
+    let wrap = ops.len() > 1;
+    if wrap {
+        let multi = OwnedArgv::from_parts([&b"MULTI"[..]]);
+        srv.propagator.feed(ops[0].0, multi.view());
+    }
+    for (db, op) in &ops {
+        srv.propagator.feed(*db, op.view());
+    }
+    if wrap {
+        srv.propagator.feed_same_db(&[b"EXEC"]);
+    }
+    let mut ops = ops;
+    ops.clear();
+    srv.exec_ops = ops;
 }

@@ -28,7 +28,7 @@ pub struct Propagator {
 }
 
 /// The AOF's share of the stream (Redis's `aof_buf`): every command fed while
-/// `enabled`, SELECTs included, replication PINGs not.
+/// `enabled`, SELECTs included, replicas-only ones (PING, PUBLISH) not.
 #[derive(Debug, Default)]
 pub struct AofFeed {
     pub enabled: bool,
@@ -76,33 +76,54 @@ impl Propagator {
         self.consumers > 0
     }
 
-    /// Appends one command executed against `db`.
+    /// Appends one command executed against `db`, for every consumer.
     pub fn feed(&mut self, db: usize, argv: Argv) {
+        self.encode(Some(db), argv.iter(), true);
+    }
+
+    /// Appends a command that belongs to no database (EXEC closing a
+    /// transaction): no SELECT precedes it.
+    pub fn feed_same_db(&mut self, argv: &[&[u8]]) {
+        self.encode(None, argv.iter().copied(), true);
+    }
+
+    /// Appends a command for the replicas only, never the AOF (the replication
+    /// PING with `db` None; PUBLISH, which Redis propagates to replicas only).
+    pub fn feed_replicas_only(&mut self, db: Option<usize>, argv: &[&[u8]]) {
+        self.encode(db, argv.iter().copied(), false);
+    }
+
+    /// Encodes one command, after a SELECT when `db` is not the selected one.
+    /// The AOF gets a copy when `to_aof`; otherwise it still gets the SELECT, so
+    /// that the database it sees selected stays the stream's.
+    fn encode<'a, I: ExactSizeIterator<Item = &'a [u8]>>(
+        &mut self,
+        db: Option<usize>,
+        args: I,
+        to_aof: bool,
+    ) {
         if !self.active() {
             return;
         }
         let start = self.stream.len();
-        if self.selected_db != Some(db) {
+        if let Some(db) = db.filter(|&d| self.selected_db != Some(d)) {
             let n = db.to_string();
             write_multibulk(&mut self.stream, [&b"SELECT"[..], n.as_bytes()].into_iter());
             self.selected_db = Some(db);
         }
-        write_multibulk(&mut self.stream, argv.iter());
+        let command_start = self.stream.len();
+        write_multibulk(&mut self.stream, args);
         self.offset += (self.stream.len() - start) as u64;
         if self.aof.enabled {
-            self.aof.take(&self.stream[start..]);
+            let end = if to_aof {
+                self.stream.len()
+            } else {
+                command_start
+            };
+            if end > start {
+                self.aof.take(&self.stream[start..end]);
+            }
         }
-    }
-
-    /// Appends a command that belongs to no database (the replication PING): no
-    /// SELECT precedes it.
-    pub fn feed_same_db(&mut self, argv: &[&[u8]]) {
-        if !self.active() {
-            return;
-        }
-        let start = self.stream.len();
-        write_multibulk(&mut self.stream, argv.iter().copied());
-        self.offset += (self.stream.len() - start) as u64;
     }
 
     /// Forgets the selected database, so the next command re-selects (a new
@@ -157,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn the_aof_gets_a_copy_of_commands_but_not_replication_pings() {
+    fn the_aof_gets_every_command_but_the_replicas_only_ones_and_their_selects() {
         let mut p = Propagator {
             consumers: 1,
             ..Default::default()
@@ -165,10 +186,15 @@ mod tests {
         p.aof.enabled = true;
         let a = OwnedArgv::from_parts([&b"DEL"[..], b"k"]);
         p.feed(1, a.view());
-        p.feed_same_db(&[b"PING"]);
+        p.feed_replicas_only(None, &[b"PING"]);
+        p.feed_replicas_only(Some(2), &[b"PUBLISH", b"c", b"m"]);
+        p.feed(2, a.view());
+        p.feed_same_db(&[b"EXEC"]);
         assert_eq!(
             String::from_utf8_lossy(&p.aof.buf),
-            "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n\
+             *1\r\n$4\r\nEXEC\r\n"
         );
     }
 

@@ -11,7 +11,7 @@
 //! so one client streaming a huge request or reading a huge reply never stalls others.
 
 use std::io::{self, ErrorKind};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use mio::{Events, Interest, Token};
@@ -35,15 +35,40 @@ const IOBUF_LEN: usize = 16 * 1024;
 
 /// The signal that asked us to shut down (0 = none).
 static SHUTDOWN_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// A shutdown was asked for by a signal and not yet carried out or cancelled.
+static SHUTDOWN_PENDING: AtomicBool = AtomicBool::new(false);
+/// `temp-<pid>.rdb\0`, the file a second SIGINT removes on its way out.
+static mut TEMP_RDB_PATH: [u8; 32] = [0; 32];
 
 extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    // A second SIGINT: the user insists, exit now without saving (as Redis).
+    if sig == libc::SIGINT && SHUTDOWN_PENDING.load(Ordering::SeqCst) {
+        let msg = b"You insist... exiting now.\n";
+        // SAFETY: write, unlink and _exit are async-signal-safe; the path buffer is
+        // written once before the handler is installed.
+        unsafe {
+            libc::write(2, msg.as_ptr().cast(), msg.len());
+            libc::unlink(std::ptr::addr_of!(TEMP_RDB_PATH).cast());
+            libc::_exit(1);
+        }
+    }
+    SHUTDOWN_PENDING.store(true, Ordering::SeqCst);
     SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// Forgets a signalled shutdown (it failed, or SHUTDOWN ABORT cancelled it).
+pub fn cancel_signalled_shutdown() {
+    SHUTDOWN_PENDING.store(false, Ordering::SeqCst);
 }
 
 /// Installs SIGTERM/SIGINT handlers and ignores SIGPIPE.
 pub fn install_signal_handlers() {
-    // SAFETY: the handler only stores into an atomic, which is async-signal-safe.
+    let path = format!("temp-{}.rdb", std::process::id());
+    // SAFETY: the handler only touches atomics and calls async-signal-safe
+    // functions; the path buffer is filled before the handlers are installed.
     unsafe {
+        let buf = &mut *std::ptr::addr_of_mut!(TEMP_RDB_PATH);
+        buf[..path.len()].copy_from_slice(path.as_bytes());
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         libc::signal(
             libc::SIGTERM,
@@ -86,32 +111,7 @@ impl EventLoop {
                     log::warn!("poll error: {e}");
                 }
             }
-            for ev in events.iter() {
-                let Token(t) = ev.token();
-                if t < CLIENT_TOKEN_BASE {
-                    self.accept(t);
-                    continue;
-                }
-                let slot = t - CLIENT_TOKEN_BASE;
-                // With `appendfsync always` a client is written to before its new
-                // commands run, so no reply leaves before its write is fsynced.
-                let barrier = crate::aof::replies_wait_for_fsync(&self.srv);
-                if barrier && ev.is_writable() {
-                    self.flush_client(slot);
-                }
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.handle_read(slot);
-                }
-                if !barrier && ev.is_writable() {
-                    self.flush_client(slot);
-                }
-            }
-            if !self.srv.pending_reads.is_empty() {
-                let pending = std::mem::take(&mut self.srv.pending_reads);
-                for slot in pending {
-                    self.handle_read(slot);
-                }
-            }
+            self.handle_events(&events);
             let now = unix_ms();
             for timer in self.srv.timers.expire(now) {
                 match timer {
@@ -138,18 +138,73 @@ impl EventLoop {
                 self.srv.shutdown_asap = true;
             }
             self.before_sleep();
-            if self.srv.shutdown_asap {
-                if self.srv.shutdown_prepared
-                    || super::admin::prepare_shutdown(
-                        &mut self.srv,
-                        &mut self.ks,
-                        Default::default(),
-                    )
-                {
-                    return 0;
-                }
-                self.srv.shutdown_asap = false;
+            if self.srv.shutdown_prepared {
+                return 0;
             }
+        }
+    }
+
+    /// Accepts, reads (running commands) and writes for one poll's events, then
+    /// the clients whose input was left over from the previous turn.
+    fn handle_events(&mut self, events: &Events) {
+        for ev in events.iter() {
+            let Token(t) = ev.token();
+            if t < CLIENT_TOKEN_BASE {
+                self.accept(t);
+                continue;
+            }
+            let slot = t - CLIENT_TOKEN_BASE;
+            // With `appendfsync always` a client is written to before its new
+            // commands run, so no reply leaves before its write is fsynced.
+            let barrier = crate::aof::replies_wait_for_fsync(&self.srv);
+            if barrier && ev.is_writable() {
+                self.flush_client(slot);
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                self.handle_read(slot);
+            }
+            if !barrier && ev.is_writable() {
+                self.flush_client(slot);
+            }
+        }
+        if !self.srv.pending_reads.is_empty() {
+            let pending = std::mem::take(&mut self.srv.pending_reads);
+            for slot in pending {
+                self.handle_read(slot);
+            }
+        }
+    }
+
+    /// Serves whatever sockets are ready without waiting, from inside a long job
+    /// (loading a dump): clients connect, get -LOADING for their commands, and
+    /// INFO answers. Timers do not run meanwhile.
+    ///
+    /// A shutdown asked for meanwhile (SHUTDOWN, SIGTERM, SIGINT) exits from here
+    /// without saving: the dataset is only half loaded (as Redis does).
+    pub fn process_events_while_blocked(&mut self) {
+        let mut events = Events::with_capacity(256);
+        if self
+            .srv
+            .poll
+            .poll(&mut events, Some(Duration::ZERO))
+            .is_ok()
+        {
+            self.handle_events(&events);
+        }
+        if SHUTDOWN_SIGNAL.swap(0, Ordering::SeqCst) != 0 {
+            log::warn!("Received shutdown signal during loading, scheduling shutdown.");
+            self.srv.shutdown_prepared = super::admin::prepare_shutdown(
+                &mut self.srv,
+                &mut self.ks,
+                super::admin::ShutdownFlags {
+                    nosave: true,
+                    ..Default::default()
+                },
+            );
+        }
+        self.before_sleep();
+        if self.srv.shutdown_prepared {
+            std::process::exit(0);
         }
     }
 
@@ -276,6 +331,12 @@ impl EventLoop {
                     self.srv.stats.total_reads_processed += 1;
                     if total >= READ_BUDGET {
                         self.srv.pending_reads.push(slot);
+                        break;
+                    }
+                    // A short read emptied the socket: under edge-triggered epoll
+                    // any later data (or FIN) raises a new event, so the read that
+                    // would only return EAGAIN is saved (one syscall per request).
+                    if n < want {
                         break;
                     }
                 }

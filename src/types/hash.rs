@@ -150,6 +150,17 @@ impl Hash {
         }
     }
 
+    /// An empty hashtable-encoded hash with room for `n` fields (RDB loading,
+    /// where the encoding is decided before the fields arrive).
+    pub fn new_table(n: usize) -> Hash {
+        Hash {
+            repr: Repr::Table(Box::new(Table {
+                dict: Dict::with_capacity(n),
+                data_bytes: 0,
+            })),
+        }
+    }
+
     /// A hash over a listpack of alternating fields and values (as RDB stores
     /// it); `None` when it has an odd number of entries or a repeated field.
     pub fn from_listpack(lp: Listpack) -> Option<Hash> {

@@ -81,6 +81,21 @@ impl List {
         self.ql.iter()
     }
 
+    /// The quicklist nodes head to tail (RDB saving).
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = quicklist::NodeData<'_>> + '_ {
+        self.ql.nodes()
+    }
+
+    /// Appends a listpack node read from RDB as is (an empty one is dropped).
+    pub fn append_listpack_node(&mut self, lp: super::listpack::Listpack) {
+        self.ql.append_listpack(lp);
+    }
+
+    /// Appends a plain node read from RDB.
+    pub fn append_plain_node(&mut self, v: Box<[u8]>) {
+        self.ql.append_plain(v);
+    }
+
     fn push(&mut self, v: &[u8], end: End) {
         match end {
             End::Left => self.ql.push_front(v),

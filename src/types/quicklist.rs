@@ -63,6 +63,15 @@ enum Node {
     Plain(Box<[u8]>),
 }
 
+/// A node as RDB sees it: its container and data (for saving).
+#[derive(Debug, Clone, Copy)]
+pub enum NodeData<'a> {
+    /// A listpack (RDB container 2, `PACKED`).
+    Packed(&'a Listpack),
+    /// One element stored as is (RDB container 1, `PLAIN`).
+    Plain(&'a [u8]),
+}
+
 /// Either of two iterators (a node's entries, whatever its container).
 enum Either<A, B> {
     A(A),
@@ -241,6 +250,34 @@ impl Quicklist {
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The nodes head to tail, as RDB writes them.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = NodeData<'_>> + '_ {
+        self.nodes.iter().map(|n| match n {
+            Node::Packed(lp) => NodeData::Packed(lp),
+            Node::Plain(b) => NodeData::Plain(b),
+        })
+    }
+
+    /// Appends a listpack read from RDB as a node of its own, unmerged
+    /// (quicklistAppendListpack). An empty listpack is dropped: no node is
+    /// ever empty.
+    pub fn append_listpack(&mut self, lp: Listpack) {
+        if lp.is_empty() {
+            return;
+        }
+        self.reserve_first_node();
+        self.count += lp.len();
+        self.nodes.push_back(Node::Packed(lp));
+    }
+
+    /// Appends a plain node read from RDB, whatever its size
+    /// (quicklistAppendPlainNode).
+    pub fn append_plain(&mut self, v: Box<[u8]>) {
+        self.reserve_first_node();
+        self.count += 1;
+        self.nodes.push_back(Node::Plain(v));
     }
 
     /// Most lists fit in one node: give the first one a node array of exactly

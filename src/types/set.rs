@@ -177,6 +177,11 @@ impl Set {
         Set::default()
     }
 
+    /// An empty hashtable-encoded set with room for `n` members (RDB loading).
+    pub fn new_hashtable(n: usize) -> Set {
+        Set::Hashtable(Box::new(Table::with_capacity(n)))
+    }
+
     /// An empty set of the encoding a set whose first member is `first` starts
     /// with (Redis `setTypeCreate`).
     pub fn new_for(first: &[u8]) -> Set {

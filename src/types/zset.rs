@@ -114,8 +114,9 @@ impl Default for ZSet {
 // Listpack helpers
 // ---------------------------------------------------------------------------
 
-/// A score as stored in a listpack entry.
-fn lp_score(v: LpValue) -> f64 {
+/// A score as stored in a listpack entry, read as `zzlGetScore` does: an
+/// integer, or text as `strtod` reads it (0 when it is not a number at all).
+pub fn lp_score(v: LpValue) -> f64 {
     match v {
         LpValue::Int(n) => n as f64,
         LpValue::Str(s) => parse_f64(s).or_else(|| strtod_full(s)).unwrap_or(0.0),
@@ -267,6 +268,27 @@ impl ZSet {
         }
     }
 
+    /// A listpack-encoded zset over a listpack of alternating members and
+    /// scores (as RDB stores it); `None` when it has an odd number of entries.
+    /// The caller has checked the rest (no repeated member, no NaN score); like
+    /// Redis, the order is taken as it comes.
+    pub fn from_listpack(lp: Listpack) -> Option<ZSet> {
+        if !lp.len().is_multiple_of(2) {
+            return None;
+        }
+        Some(ZSet {
+            enc: Enc::Listpack(lp),
+        })
+    }
+
+    /// The listpack, when listpack-encoded (RDB, DUMP).
+    pub fn as_listpack(&self) -> Option<&Listpack> {
+        match &self.enc {
+            Enc::Listpack(lp) => Some(lp),
+            Enc::Skiplist(_) => None,
+        }
+    }
+
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self.enc {
@@ -327,7 +349,7 @@ impl ZSet {
     }
 
     /// Converts a listpack to a skiplist (never the other way).
-    fn convert_to_skiplist(&mut self) {
+    pub fn convert_to_skiplist(&mut self) {
         if let Enc::Listpack(lp) = &self.enc {
             // No size hint: the set keeps growing past the listpack limit.
             let mut zsl = SkipList::new();

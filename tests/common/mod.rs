@@ -27,12 +27,22 @@ fn server_pid(port: u16) -> Option<u32> {
     line["process_id:".len()..].trim().parse().ok()
 }
 
-/// A running server, killed on drop.
+/// A running server, killed on drop; it works in a fresh directory of its own
+/// (removed on drop), so no dump.rdb from elsewhere is loaded or overwritten.
 pub struct TestServer {
     child: Child,
     pub port: u16,
-    /// The server's own `dir` (files it writes: AOF, dumps), removed on drop.
-    workdir: std::path::PathBuf,
+    pub dir: std::path::PathBuf,
+}
+
+/// A new empty directory under the system temp dir.
+pub fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("oxidis-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create a test directory");
+    d
 }
 
 fn free_port() -> u16 {
@@ -45,13 +55,9 @@ impl TestServer {
     /// parallel, so a port can be taken between choosing and binding it: the
     /// server must answer with its own pid, else another port is tried.
     pub fn start(extra: &[&str]) -> TestServer {
+        let dir = fresh_dir("server");
         for _ in 0..10 {
             let port = free_port();
-            // Files the server writes (BGREWRITEAOF, BGSAVE) land in a directory of
-            // its own, not in the crate; `extra` may still choose another `--dir`.
-            let workdir =
-                std::env::temp_dir().join(format!("oxidis-test-{port}-{}", std::process::id()));
-            let _ = std::fs::create_dir_all(&workdir);
             let mut child = Command::new(env!("CARGO_BIN_EXE_oxidis-server"))
                 .args([
                     "--port",
@@ -60,9 +66,9 @@ impl TestServer {
                     "127.0.0.1",
                     "--save",
                     "",
-                    "--dir",
-                    workdir.to_str().expect("utf-8 temp dir"),
                 ])
+                .arg("--dir")
+                .arg(&dir)
                 .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -74,17 +80,12 @@ impl TestServer {
                     break;
                 }
                 if server_pid(port) == Some(child.id()) {
-                    return TestServer {
-                        child,
-                        port,
-                        workdir,
-                    };
+                    return TestServer { child, port, dir };
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
             let _ = child.kill();
             let _ = child.wait();
-            let _ = std::fs::remove_dir_all(&workdir);
         }
         panic!("server did not start");
     }
@@ -121,7 +122,7 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.workdir);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
