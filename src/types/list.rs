@@ -24,14 +24,16 @@ use crate::util::sha1::Sha1;
 /// A list value.
 #[derive(Debug, Clone, Default)]
 pub struct List {
-    ql: Quicklist,
+    /// Boxed: the quicklist header is 48 bytes, and every key's value is as big
+    /// as the largest type's inline part.
+    ql: Box<Quicklist>,
 }
 
 impl List {
     /// An empty list whose nodes follow `list-max-listpack-size` = `fill`.
     pub fn new(fill: i64) -> List {
         List {
-            ql: Quicklist::new(fill),
+            ql: Box::new(Quicklist::new(fill)),
         }
     }
 
@@ -42,7 +44,7 @@ impl List {
 
     /// Heap bytes held, for MEMORY USAGE.
     pub fn heap_size(&self) -> usize {
-        self.ql.heap_size()
+        crate::alloc::size_class(std::mem::size_of::<Quicklist>()) + self.ql.heap_size()
     }
 
     /// Feeds DEBUG DIGEST: the elements in order, each length-prefixed.

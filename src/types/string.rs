@@ -3,7 +3,9 @@
 //! Encodings follow Redis's rules so OBJECT ENCODING answers the same: a value that is
 //! a canonical integer of at most 20 characters is stored as an `i64` (`int`); other
 //! values of at most 44 bytes are `embstr`; longer ones, and anything modified in place
-//! by APPEND or SETRANGE, are `raw`.
+//! by APPEND or SETRANGE, are `raw`. An `embstr` of at most `INLINE_MAX` bytes is kept
+//! inside the value itself, with no allocation of its own (the value's size does not
+//! grow for it: `Value` is 32 bytes either way).
 
 use std::ops::Deref;
 
@@ -12,10 +14,15 @@ use crate::util::numbers::{i64_to_bytes, parse_i64, MAX_I64_LEN};
 /// Longest string stored as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
+/// Longest `embstr` held inline in the value.
+pub const INLINE_MAX: usize = 14;
+
 /// A string value in one of Redis's three encodings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum RStr {
     Int(i64),
+    /// A short `embstr`: its length and bytes, in place.
+    Inline(u8, [u8; INLINE_MAX]),
     Embstr(Box<[u8]>),
     Raw(Vec<u8>),
 }
@@ -37,6 +44,18 @@ impl Deref for StrBytes<'_> {
     }
 }
 
+/// Equal when the strings are, whatever their encodings.
+impl PartialEq for RStr {
+    fn eq(&self, other: &RStr) -> bool {
+        match (self, other) {
+            (RStr::Int(a), RStr::Int(b)) => a == b,
+            _ => *self.bytes() == *other.bytes(),
+        }
+    }
+}
+
+impl Eq for RStr {}
+
 impl RStr {
     /// Stores `b` with the encoding Redis would pick for a freshly set value.
     pub fn from_bytes(b: &[u8]) -> RStr {
@@ -45,7 +64,16 @@ impl RStr {
                 return RStr::Int(n);
             }
         }
-        if b.len() <= EMBSTR_SIZE_LIMIT {
+        RStr::embstr(b)
+    }
+
+    /// `b` as an `embstr` (inline when short enough), or `raw` past the limit.
+    pub fn embstr(b: &[u8]) -> RStr {
+        if b.len() <= INLINE_MAX {
+            let mut buf = [0u8; INLINE_MAX];
+            buf[..b.len()].copy_from_slice(b);
+            RStr::Inline(b.len() as u8, buf)
+        } else if b.len() <= EMBSTR_SIZE_LIMIT {
             RStr::Embstr(b.into())
         } else {
             RStr::Raw(b.to_vec())
@@ -68,6 +96,7 @@ impl RStr {
                 buf[..digits.len()].copy_from_slice(digits);
                 StrBytes::Digits(buf, digits.len() as u8)
             }
+            RStr::Inline(n, buf) => StrBytes::Borrowed(&buf[..*n as usize]),
             RStr::Embstr(b) => StrBytes::Borrowed(b),
             RStr::Raw(v) => StrBytes::Borrowed(v),
         }
@@ -77,6 +106,7 @@ impl RStr {
     pub fn len(&self) -> usize {
         match self {
             RStr::Int(n) => crate::util::numbers::i64_len(*n),
+            RStr::Inline(n, _) => *n as usize,
             RStr::Embstr(b) => b.len(),
             RStr::Raw(v) => v.len(),
         }
@@ -90,6 +120,7 @@ impl RStr {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             RStr::Int(n) => Some(*n),
+            RStr::Inline(n, buf) => parse_i64(&buf[..*n as usize]),
             RStr::Embstr(b) => parse_i64(b),
             RStr::Raw(v) => parse_i64(v),
         }
@@ -99,7 +130,7 @@ impl RStr {
     pub fn encoding(&self) -> &'static str {
         match self {
             RStr::Int(_) => "int",
-            RStr::Embstr(_) => "embstr",
+            RStr::Inline(..) | RStr::Embstr(_) => "embstr",
             RStr::Raw(_) => "raw",
         }
     }
@@ -107,7 +138,7 @@ impl RStr {
     /// Heap bytes held (for MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         match self {
-            RStr::Int(_) => 0,
+            RStr::Int(_) | RStr::Inline(..) => 0,
             RStr::Embstr(b) => b.len(),
             RStr::Raw(v) => v.capacity(),
         }
@@ -623,11 +654,7 @@ pub fn incrbyfloat(ctx: &mut Ctx) -> CmdResult {
         return Err(CmdError::err("increment would produce NaN or Infinity"));
     }
     let text = new.to_human_bytes();
-    let val = if text.len() <= EMBSTR_SIZE_LIMIT {
-        RStr::Embstr(text.as_slice().into())
-    } else {
-        RStr::Raw(text.clone())
-    };
+    let val = RStr::embstr(&text);
     ctx.ks.set_or_add(db, key, Value::Str(val), true);
     ctx.ks.notify(notify::STRING, "incrbyfloat", key, db);
     ctx.ks.dirty(1);
@@ -832,6 +859,25 @@ pub fn lcs(ctx: &mut Ctx) -> CmdResult {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_embstrs_are_inline_and_keep_the_value_size() {
+        assert!(matches!(
+            RStr::from_bytes(b"value:123456"),
+            RStr::Inline(12, _)
+        ));
+        assert!(matches!(RStr::from_bytes(&[b'x'; 14]), RStr::Inline(14, _)));
+        assert!(matches!(RStr::from_bytes(&[b'x'; 15]), RStr::Embstr(_)));
+        assert!(matches!(RStr::from_bytes(&[b'x'; 45]), RStr::Raw(_)));
+        let s = RStr::from_bytes(b"hello");
+        assert_eq!(&*s.bytes(), b"hello");
+        assert_eq!((s.len(), s.encoding(), s.heap_size()), (5, "embstr", 0));
+        assert_eq!(
+            RStr::from_bytes(b"hello"),
+            RStr::Embstr(b"hello"[..].into())
+        );
+        assert_eq!(std::mem::size_of::<crate::types::Value>(), 32);
+    }
+
     use super::*;
 
     #[test]
