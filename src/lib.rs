@@ -30,9 +30,12 @@
 //! - `util`: Redis-exact number parsing/formatting, glob matching, quoting, SHA-1.
 //! - `rdb`: the RDB byte format (snapshots and DUMP payloads).
 //! - `persist`: SAVE/BGSAVE by fork, loading, DUMP/RESTORE.
+//! - `aof`: the multi-part append only file: writing and fsyncing it before replies
+//!   go out, BGREWRITEAOF, loading it back.
 //! - `logging`, `alloc`: Redis-format logs; the counting allocator behind INFO memory.
 
 pub mod alloc;
+pub mod aof;
 pub mod command;
 pub mod config;
 pub mod db;

@@ -199,7 +199,7 @@ pub fn main(args: Vec<String>) -> i32 {
     log::warn!("Server initialized");
     srv.stats_startup_memory = crate::alloc::used_memory();
     let mut el = EventLoop { srv, ks };
-    if !crate::persist::snapshot::load_at_startup(&mut el) {
+    if !crate::persist::load_data_from_disk(&mut el) {
         return 1;
     }
     log::info!("Ready to accept connections");

@@ -101,25 +101,30 @@ pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: A
         let text = "ERR Command not allowed inside a transaction";
         return reject(srv, client, text, Some(cmd.id));
     }
+    // Commands replayed from the AOF must run whatever the state of memory or disk.
+    let must_obey = client.st.id == crate::aof::CLIENT_ID_AOF;
     // Over maxmemory: commands that may grow memory are refused (eviction, which
     // would try to make room first, is not built yet).
-    if srv.config.maxmemory > 0
+    if !must_obey
+        && srv.config.maxmemory > 0
         && cmd.has_flag(CMD_DENYOOM)
         && crate::alloc::used_memory() as u64 > srv.config.maxmemory
     {
         let text = "OOM command not allowed when used memory > 'maxmemory'.";
         return reject(srv, client, text, Some(cmd.id));
     }
-    if srv.persist.loading && !cmd.has_flag(CMD_LOADING) {
+    // Real clients wait while a dataset loads; the AOF's replay is the loading.
+    if !must_obey && srv.persist.loading && !cmd.has_flag(CMD_LOADING) {
         let text = "LOADING Redis is loading the dataset in memory";
         return reject(srv, client, text, Some(cmd.id));
     }
-    // A failed background save with stop-writes-on-bgsave-error: writes (and PING,
-    // so monitoring notices) are refused until a save succeeds.
-    if (cmd.has_flag(CMD_WRITE) || cmd.full_name == "ping")
-        && srv.persist.writes_refused(&srv.config)
-    {
-        return reject(srv, client, crate::persist::MISCONF_ERROR, Some(cmd.id));
+    // A failed background save with stop-writes-on-bgsave-error, or an AOF write
+    // error: writes (and PING, so monitoring notices) are refused until the disk
+    // takes them again.
+    if !must_obey && (cmd.has_flag(CMD_WRITE) || cmd.full_name == "ping") {
+        if let Some(text) = crate::persist::disk_error(srv) {
+            return reject(srv, client, &text, Some(cmd.id));
+        }
     }
     if cmd.has_flag(CMD_PROTECTED) {
         let (name, option, allow) = if cmd.full_name.starts_with("debug") {
@@ -227,8 +232,9 @@ pub fn call(
     if st.has(flags::TRACKING) {
         crate::server::tracking::after_call(srv, st, cmd, &argv);
     }
-    // EXEC propagates its commands itself, wrapped in MULTI/EXEC.
-    let wrote = (ks.dirty != dirty_before || std::mem::take(&mut ks.force_propagate))
+    // EXEC propagates its commands itself, wrapped in MULTI/EXEC. Only a rise of
+    // `dirty` is a write: SAVE or DEBUG RELOAD/LOADAOF reset it.
+    let wrote = (ks.dirty > dirty_before || std::mem::take(&mut ks.force_propagate))
         && cmd.full_name != "exec";
     let db = st.db;
     after_command(srv, ks, Some((st, reply)), db, wrote.then_some(argv));

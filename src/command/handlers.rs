@@ -10,6 +10,7 @@ use crate::types::{bitmap, string};
 /// Every command table: the ones below plus one per data type module.
 pub static ALL: &[&[(&str, Handler)]] = &[
     HANDLERS,
+    crate::aof::COMMANDS,
     crate::types::list::COMMANDS,
     crate::types::hash::COMMANDS,
     crate::types::set::COMMANDS,

@@ -171,7 +171,7 @@ fn expire_generic(ctx: &mut Ctx, basetime: i64, seconds: bool) -> CmdResult {
             return Ok(());
         }
     }
-    if when <= crate::server::unix_ms() && !ctx.ks.is_replica {
+    if when <= crate::server::unix_ms() && ctx.ks.deletes_already_expired() {
         ctx.ks.delete(db, key);
         ctx.ks.dirty(1);
         ctx.ks.notify(notify::GENERIC, "del", key, db);

@@ -64,6 +64,9 @@ pub struct Keyspace {
     pub lru_clock: u32,
     /// Replicas never delete expired keys themselves; they only hide them.
     pub is_replica: bool,
+    /// Loading the AOF: nothing expires, and a TTL in the past is kept rather
+    /// than deleting the key (Redis's `server.loading` checks).
+    pub loading: bool,
     /// `notify-keyspace-events` flags.
     pub notify_flags: u32,
     /// Events raised by the running command, published after it.
@@ -99,6 +102,7 @@ impl Keyspace {
             now_ms: 0,
             lru_clock: 0,
             is_replica: false,
+            loading: false,
             notify_flags: 0,
             events: Vec::new(),
             modified: Vec::new(),
@@ -120,7 +124,7 @@ impl Keyspace {
     /// Deletes `key` if its TTL passed; true when the key is (logically) gone.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
         let d = &mut self.dbs[db];
-        if !d.is_expired(key, self.now_ms) {
+        if self.loading || !d.is_expired(key, self.now_ms) {
             return false;
         }
         if self.is_replica {
@@ -132,6 +136,13 @@ impl Keyspace {
         self.modified(db, key);
         self.expired_deletions.push((db, key.to_vec()));
         true
+    }
+
+    /// True when a command setting a TTL already in the past deletes the key at
+    /// once (checkAlreadyExpired): not on a replica, which waits for its master's
+    /// DEL, nor while loading, which keeps the key with its past TTL.
+    pub fn deletes_already_expired(&self) -> bool {
+        !self.is_replica && !self.loading
     }
 
     /// Looks a key up for reading: lazy expiry, hit/miss counting, access clock.

@@ -3,8 +3,9 @@
 //! `child` forks the one background process Redis allows at a time; `snapshot` is
 //! SAVE/BGSAVE/save points/loading of the RDB file; `restore` is DUMP and RESTORE,
 //! `migrate` MIGRATE.
-//! The byte format itself is `crate::rdb`. `Persistence` is the state INFO
-//! persistence reports, held by the server.
+//! The byte format itself is `crate::rdb`; the append only file is `crate::aof`,
+//! whose state lives here too. `Persistence` is the state INFO persistence
+//! reports, held by the server; `load_data_from_disk` is the startup load.
 
 pub mod child;
 pub mod migrate;
@@ -30,6 +31,8 @@ pub struct Persistence {
     pub skip_checksum_validation: bool,
     /// MIGRATE's cached connections.
     pub migrate: migrate::SocketCache,
+    /// The append only file.
+    pub aof: crate::aof::Aof,
 }
 
 impl Persistence {
@@ -42,6 +45,7 @@ impl Persistence {
             total_forks: 0,
             skip_checksum_validation: false,
             migrate: Default::default(),
+            aof: crate::aof::Aof::new(now_unix),
         }
     }
 
@@ -65,6 +69,36 @@ impl Persistence {
     }
 }
 
+/// The error a write (or PING) gets while the disk refuses writes: a failed
+/// background save (`writes_refused`), or an AOF write error
+/// (writeCommandsDeniedByDiskError).
+pub fn disk_error(srv: &Server) -> Option<std::borrow::Cow<'static, str>> {
+    if srv.persist.writes_refused(&srv.config) {
+        return Some(MISCONF_ERROR.into());
+    }
+    crate::aof::write_error(srv).map(Into::into)
+}
+
+/// Loads the dataset at startup (loadDataFromDisk and what surrounds it): the AOF
+/// manifest is read in any case; the AOF is loaded when `appendonly` is yes, the
+/// RDB file otherwise; then the AOF is opened for appending. False means exit(1).
+pub fn load_data_from_disk(el: &mut crate::server::reactor::EventLoop) -> bool {
+    if !crate::aof::load_manifest_from_disk(&mut el.srv) {
+        return false;
+    }
+    el.srv.persist.aof.state = crate::aof::load::initial_state(el.srv.config.appendonly);
+    let loaded = if el.srv.config.appendonly {
+        crate::aof::load::load_at_startup(el)
+    } else {
+        snapshot::load_at_startup(el)
+    };
+    if !loaded || !crate::aof::open_on_server_start(&mut el.srv, &el.ks) {
+        return false;
+    }
+    let _ = crate::aof::del_history_files(&mut el.srv);
+    true
+}
+
 /// The error a write gets while `writes_refused`.
 pub const MISCONF_ERROR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
@@ -77,6 +111,7 @@ pub fn cron(srv: &mut Server, ks: &mut Keyspace) {
         srv.persist.child = None;
         on_child_exit(srv, ks, &exit);
     }
+    crate::aof::cron(srv, ks);
     snapshot::cron(srv, ks);
     srv.persist.migrate.close_idle(ks.now_ms / 1000);
 }
@@ -88,7 +123,12 @@ fn on_child_exit(srv: &mut Server, ks: &mut Keyspace, exit: &child::Exit) {
             snapshot::bgsave_done(srv, ks, exit);
             crate::server::replication::on_rdb_child_done(srv, ks, exit.ok());
         }
-        Purpose::Aof => {}
+        Purpose::Aof => {
+            crate::aof::on_child_exit(srv, exit);
+            // Replicas that asked for a sync while the rewrite ran get their
+            // snapshot started now (there is no snapshot of theirs to hand over).
+            crate::server::replication::on_rdb_child_done(srv, ks, false);
+        }
     }
 }
 

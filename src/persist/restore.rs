@@ -79,7 +79,7 @@ pub fn restore(ctx: &mut Ctx) -> CmdResult {
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(ctx.ks.now_ms);
     }
-    if ttl != 0 && ttl <= ctx.ks.now_ms && !ctx.ks.is_replica {
+    if ttl != 0 && ttl <= ctx.ks.now_ms && ctx.ks.deletes_already_expired() {
         if deleted {
             ctx.ks.propagate_as(&[b"DEL", key]);
             ctx.ks.notify(notify::GENERIC, "del", key, db);

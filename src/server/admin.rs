@@ -83,6 +83,9 @@ pub fn apply_config_changes(
                 let file = srv.config_file.as_ref().map(|p| p.display().to_string());
                 super::proctitle::apply(&srv.config, None, file.as_deref());
             }
+            "appendonly" | "aof-disable-auto-gc" | "aof-timestamp-enabled" => {
+                crate::aof::apply_config(srv, ks, name)?
+            }
             _ => {}
         }
     }
@@ -239,6 +242,10 @@ pub fn prepare_shutdown(srv: &mut Server, ks: &mut Keyspace, mut how: ShutdownFl
         }
         let _ = std::fs::remove_file(format!("temp-{pid}.rdb"));
     }
+    if !crate::aof::prepare_shutdown(srv, how.force) {
+        log::warn!("Errors trying to shut down the server. Check the logs for more information.");
+        return false;
+    }
     if (!srv.config.save.is_empty() && !how.nosave) || how.save {
         log::info!("Saving the final RDB snapshot before exiting.");
         if crate::persist::snapshot::save_now(srv, ks).is_err() {
@@ -331,6 +338,8 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
         }
         b"object" if argc == 3 => debug_object(ctx),
         b"reload" => crate::persist::snapshot::debug_reload(ctx),
+        b"loadaof" => crate::aof::debug_loadaof(ctx),
+        b"aof-flush-sleep" if argc == 3 => crate::aof::debug_flush_sleep(ctx),
         b"set-skip-checksum-validation" if argc == 3 => {
             ctx.srv.persist.skip_checksum_validation = ctx.argv.get(2) != b"0";
             ctx.reply.ok();

@@ -154,10 +154,16 @@ impl EventLoop {
                 continue;
             }
             let slot = t - CLIENT_TOKEN_BASE;
+            // With `appendfsync always` a client is written to before its new
+            // commands run, so no reply leaves before its write is fsynced.
+            let barrier = crate::aof::replies_wait_for_fsync(&self.srv);
+            if barrier && ev.is_writable() {
+                self.flush_client(slot);
+            }
             if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                 self.handle_read(slot);
             }
-            if ev.is_writable() {
+            if !barrier && ev.is_writable() {
                 self.flush_client(slot);
             }
         }

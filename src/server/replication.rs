@@ -270,7 +270,7 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
     srv.replication.cron_loops += 1;
     let period = srv.config.repl_ping_replica_period.max(1) as u64;
     if !srv.replication.replicas.is_empty() && srv.replication.cron_loops.is_multiple_of(period) {
-        srv.propagator.feed_same_db(&[b"PING"]);
+        srv.propagator.feed_replicas_only(None, &[b"PING"]);
     }
 }
 

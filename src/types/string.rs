@@ -425,7 +425,7 @@ pub fn getex(ctx: &mut Ctx) -> CmdResult {
     };
     ctx.reply.bulk(&s.bytes());
     if let Some(ms) = expire_ms {
-        if ms <= crate::server::unix_ms() && !ctx.ks.is_replica {
+        if ms <= crate::server::unix_ms() && ctx.ks.deletes_already_expired() {
             ctx.ks.delete(db, key);
             ctx.ks.notify(notify::GENERIC, "del", key, db);
             let del: &[u8] = if ctx.srv.config.lazyfree_lazy_expire {

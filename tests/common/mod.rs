@@ -106,6 +106,12 @@ impl TestServer {
         s
     }
 
+    /// Kills the server with SIGKILL (no shutdown sequence) and reaps it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// True while the process is alive.
     pub fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
