@@ -542,7 +542,7 @@ struct Quiet {
     command_stats: Vec<crate::server::CommandStats>,
     error_stats: std::collections::BTreeMap<String, u64>,
     in_exec: bool,
-    exec_ops: Vec<(usize, OwnedArgv)>,
+    exec_ops: Vec<crate::server::propagate::PendingOp>,
     loading: bool,
 }
 

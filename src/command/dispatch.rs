@@ -13,6 +13,7 @@ use super::{Argv, CmdError, Command, Ctx, LookupError, OwnedArgv};
 use crate::db::keyspace::Keyspace;
 use crate::protocol::reply::Reply;
 use crate::server::client::{flags, Client, ClientState};
+use crate::server::propagate::PendingOp;
 use crate::server::Server;
 
 /// Redis's "unknown command" text: the name and up to 128 bytes of arguments.
@@ -262,26 +263,38 @@ pub fn after_command(
         for (kdb, key) in &expired {
             let a = OwnedArgv::from_parts([del, key.as_slice()]);
             if srv.in_exec {
-                srv.exec_ops.push((*kdb, a));
+                srv.exec_ops.push(PendingOp {
+                    db: *kdb,
+                    argv: a,
+                    replicas_only: false,
+                });
             } else {
                 srv.propagator.feed(*kdb, a.view());
             }
         }
         if let Some(argv) = written {
             let op = ks.rewritten.take();
+            let replicas_only = ks.replicas_only;
             if srv.in_exec {
                 // EXEC decides at its end whether the ops need MULTI/EXEC around them.
-                srv.exec_ops
-                    .push((db, op.unwrap_or_else(|| argv.to_owned_argv())));
+                srv.exec_ops.push(PendingOp {
+                    db,
+                    argv: op.unwrap_or_else(|| argv.to_owned_argv()),
+                    replicas_only,
+                });
             } else {
-                match op {
-                    Some(r) => srv.propagator.feed(db, r.view()),
-                    None => srv.propagator.feed(db, argv),
+                let argv = op.as_ref().map_or(argv, |r| r.view());
+                if replicas_only {
+                    let parts: Vec<&[u8]> = argv.iter().collect();
+                    srv.propagator.feed_replicas_only(Some(db), &parts);
+                } else {
+                    srv.propagator.feed(db, argv);
                 }
             }
         }
     }
     ks.rewritten = None;
+    ks.replicas_only = false;
     if !ks.events.is_empty() {
         let events = std::mem::take(&mut ks.events);
         let cur = current.as_mut().map(|(s, r)| (&mut **s, &mut **r));

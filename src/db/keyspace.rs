@@ -88,6 +88,8 @@ pub struct Keyspace {
     /// Set by a command that must be propagated even though `dirty` may not show
     /// it (FLUSHALL, whose save resets the counter).
     pub force_propagate: bool,
+    /// With `force_propagate`: to the replicas only, not the AOF (PUBLISH).
+    pub replicas_only: bool,
 }
 
 /// 24-bit LRU clock resolution, as in Redis.
@@ -112,6 +114,7 @@ impl Keyspace {
             blocking_keys: std::collections::HashMap::new(),
             ready_keys: Vec::new(),
             force_propagate: false,
+            replicas_only: false,
         }
     }
 

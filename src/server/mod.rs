@@ -166,7 +166,7 @@ pub struct Server {
     /// True while EXEC runs its queue.
     pub in_exec: bool,
     /// What the commands of the running EXEC propagate, by database; EXEC wraps them.
-    pub exec_ops: Vec<(usize, crate::command::OwnedArgv)>,
+    pub exec_ops: Vec<propagate::PendingOp>,
     /// The write stream to the AOF and replicas.
     pub propagator: propagate::Propagator,
     pub start_time: Instant,

@@ -328,10 +328,15 @@ fn propagate_transaction(srv: &mut Server) {
     let wrap = ops.len() > 1;
     if wrap {
         let multi = OwnedArgv::from_parts([&b"MULTI"[..]]);
-        srv.propagator.feed(ops[0].0, multi.view());
+        srv.propagator.feed(ops[0].db, multi.view());
     }
-    for (db, op) in &ops {
-        srv.propagator.feed(*db, op.view());
+    for op in &ops {
+        if op.replicas_only {
+            let parts: Vec<&[u8]> = op.argv.view().iter().collect();
+            srv.propagator.feed_replicas_only(Some(op.db), &parts);
+        } else {
+            srv.propagator.feed(op.db, op.argv.view());
+        }
     }
     if wrap {
         srv.propagator.feed_same_db(&[b"EXEC"]);

@@ -69,6 +69,15 @@ fn write_multibulk<'a, I: ExactSizeIterator<Item = &'a [u8]>>(out: &mut Vec<u8>,
     }
 }
 
+/// A command EXEC collected from its queue, propagated when the transaction ends.
+#[derive(Debug)]
+pub struct PendingOp {
+    pub db: usize,
+    pub argv: crate::command::OwnedArgv,
+    /// PUBLISH goes to replicas but not to the AOF.
+    pub replicas_only: bool,
+}
+
 impl Propagator {
     /// True when someone will read the stream.
     #[inline]

@@ -308,6 +308,9 @@ pub fn publish(
 pub fn publish_cmd(ctx: &mut Ctx) -> CmdResult {
     let (channel, msg) = (ctx.argv.get(1), ctx.argv.get(2));
     let n = publish(ctx.srv, None, channel, msg);
+    // Like Redis, PUBLISH reaches replicas (their subscribers) but not the AOF.
+    ctx.ks.force_propagate = true;
+    ctx.ks.replicas_only = true;
     // Messages to the publisher itself follow its reply.
     ctx.reply.int(n as i64);
     if ctx.client.channels.iter().any(|c| c == channel)
@@ -349,6 +352,9 @@ pub fn publish_cmd(ctx: &mut Ctx) -> CmdResult {
 /// SPUBLISH shardchannel message
 pub fn spublish(ctx: &mut Ctx) -> CmdResult {
     let (channel, msg) = (ctx.argv.get(1), ctx.argv.get(2));
+    // Outside cluster mode Redis 7.0 propagates SPUBLISH to replicas too.
+    ctx.ks.force_propagate = true;
+    ctx.ks.replicas_only = true;
     let subs = ctx
         .srv
         .pubsub
