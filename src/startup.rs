@@ -164,7 +164,7 @@ pub fn main(args: Vec<String>) -> i32 {
         in_exec: false,
         exec_ops: Vec::new(),
         start_time: Instant::now(),
-        clock_base: (Instant::now(), now),
+        clock_base: (crate::server::mono_ns(), now),
         start_unix_ms: now,
         run_id: random_hex_id(),
         replid: random_hex_id(),

@@ -3,8 +3,6 @@
 //! once, and the bookkeeping after it (stats, error counting, CLIENT REPLY modes,
 //! MONITOR feed, keyspace events).
 
-use std::time::Instant;
-
 use super::spec::{
     CMD_ADMIN, CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_PROTECTED,
     CMD_SKIP_MONITOR, CMD_WRITE,
@@ -64,7 +62,7 @@ fn runs_inside_multi(cmd: &Command) -> bool {
 /// Runs one command for `client`: every check Redis makes before a handler runs,
 /// then queueing (inside MULTI) or the call itself.
 pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: Argv) {
-    let now = srv.unix_ms_at(Instant::now());
+    let now = srv.unix_ms_at(crate::server::mono_ns());
     ks.set_time(now);
     client.st.last_interaction_ms = now;
     if srv.tracking.clients > 0 {
@@ -194,7 +192,7 @@ pub fn call(
         .expect("dispatch resolves only runnable commands");
     ks.track_modified = !srv.watch.watchers.is_empty() || srv.tracking.active();
     let dirty_before = ks.dirty;
-    let started = Instant::now();
+    let started = crate::server::mono_ns();
     let result = {
         let mut ctx = Ctx {
             srv,
@@ -206,7 +204,7 @@ pub fn call(
         };
         handler(&mut ctx)
     };
-    let elapsed_ns = started.elapsed().as_nanos() as u64;
+    let elapsed_ns = crate::server::mono_ns().saturating_sub(started);
     if let Some(req) = srv.blocking.pending.take() {
         crate::server::blocking::register(srv, ks, st, cmd.id, argv.to_owned_argv(), req);
     }

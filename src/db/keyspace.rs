@@ -95,6 +95,26 @@ pub struct Keyspace {
 /// 24-bit LRU clock resolution, as in Redis.
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 
+/// Queues a keyspace event when `flags` (notify-keyspace-events) ask for its class.
+fn push_event(
+    events: &mut Vec<KeyspaceEvent>,
+    flags: u32,
+    class: u32,
+    event: &'static str,
+    key: &[u8],
+    db: usize,
+) {
+    if flags & class == 0 || flags & (notify::KEYSPACE | notify::KEYEVENT) == 0 {
+        return;
+    }
+    events.push(KeyspaceEvent {
+        class,
+        event,
+        key: key.to_vec(),
+        db,
+    });
+}
+
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
@@ -165,18 +185,25 @@ impl Keyspace {
             return None;
         }
         let clock = self.lru_clock;
-        match self.dbs[db].dict.get_mut(key) {
+        // Split borrows: one dict walk serves both the touch and the result.
+        let Keyspace {
+            dbs,
+            stats,
+            events,
+            notify_flags,
+            ..
+        } = self;
+        match dbs[db].dict.get_mut(key) {
             Some(o) => {
                 if touch {
                     o.lru = clock;
                 }
-                self.stats.keyspace_hits += 1;
-                // Reborrow immutably.
-                self.dbs[db].dict.get(key)
+                stats.keyspace_hits += 1;
+                Some(o)
             }
             None => {
-                self.stats.keyspace_misses += 1;
-                self.notify(notify::KEY_MISS, "keymiss", key, db);
+                stats.keyspace_misses += 1;
+                push_event(events, *notify_flags, notify::KEY_MISS, "keymiss", key, db);
                 None
             }
         }
@@ -325,18 +352,7 @@ impl Keyspace {
 
     /// Queues a keyspace event if `notify-keyspace-events` asks for its class.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8], db: usize) {
-        if self.notify_flags & class == 0 {
-            return;
-        }
-        if self.notify_flags & (notify::KEYSPACE | notify::KEYEVENT) == 0 {
-            return;
-        }
-        self.events.push(KeyspaceEvent {
-            class,
-            event,
-            key: key.to_vec(),
-            db,
-        });
+        push_event(&mut self.events, self.notify_flags, class, event, key, db);
     }
 
     /// Total keys and keys with a TTL over all databases.

@@ -11,7 +11,7 @@ use crate::db::keyspace::Keyspace;
 /// Runs one cron tick.
 pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
     let now = unix_ms();
-    srv.clock_base = (std::time::Instant::now(), now);
+    srv.clock_base = (super::mono_ns(), now);
     ks.set_time(now);
     srv.cronloops += 1;
     let period_ms = 1000 / srv.hz.clamp(1, 500);
