@@ -23,6 +23,7 @@ use crate::protocol::request::Span;
 use crate::server::client::{flags, Client, ClientState};
 use crate::server::reactor::EventLoop;
 use crate::server::Server;
+use crate::util::numbers::c_atoi;
 
 /// The client id replayed commands run under (CLIENT_ID_AOF): dispatch lets it
 /// through the checks only real clients get (OOM, MISCONF).
@@ -114,37 +115,6 @@ pub enum Step {
     Format,
 }
 
-/// C `strtol(s, NULL, 10)`, saturating like it does.
-fn strtol(s: &[u8]) -> i64 {
-    let mut i = s
-        .iter()
-        .position(|&c| !crate::util::splitargs::is_c_space(c))
-        .unwrap_or(s.len());
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    for &c in &s[i..] {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-    }
-    if neg {
-        v.saturating_neg()
-    } else {
-        v
-    }
-}
-
 /// Reads the next command in RESP form, skipping `#` annotation lines, the way
 /// Redis's loader does (an argument's trailing CRLF is skipped, not checked).
 pub fn read_command<R: BufRead>(r: &mut R) -> io::Result<Step> {
@@ -163,7 +133,7 @@ pub fn read_command<R: BufRead>(r: &mut R) -> io::Result<Step> {
         return Ok(Step::Truncated);
     }
     // atoi: the int part of strtol.
-    let argc = strtol(&header[1..]) as i32;
+    let argc = c_atoi(&header[1..]) as i32;
     if argc < 1 {
         return Ok(Step::Format);
     }
@@ -175,7 +145,7 @@ pub fn read_command<R: BufRead>(r: &mut R) -> io::Result<Step> {
         if line[0] != b'$' {
             return Ok(Step::Format);
         }
-        let len = strtol(&line[1..]);
+        let len = c_atoi(&line[1..]);
         if len < 0 {
             return Ok(Step::Format);
         }

@@ -10,6 +10,8 @@
 
 use std::io::{self, BufRead};
 
+use crate::util::numbers::c_atoi;
+
 use crate::util::repr::write_repr;
 use crate::util::splitargs::split_args;
 
@@ -149,7 +151,7 @@ impl Manifest {
                     }
                     name = Some(value.clone());
                 } else if key.eq_ignore_ascii_case(b"seq") {
-                    seq = atoll(value);
+                    seq = c_atoi(crate::util::splitargs::cstr(value));
                 } else if key.eq_ignore_ascii_case(b"type") {
                     kind = value.first().copied().unwrap_or(0);
                 }
@@ -317,38 +319,6 @@ fn trim(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|c| !is_trim(c)).unwrap_or(s.len());
     let end = s.iter().rposition(|c| !is_trim(c)).map_or(start, |e| e + 1);
     &s[start..end]
-}
-
-/// C `atoll`: leading spaces, a sign, digits; anything else ends the number.
-fn atoll(s: &[u8]) -> i64 {
-    let s = crate::util::splitargs::cstr(s);
-    let mut i = s
-        .iter()
-        .position(|&c| !crate::util::splitargs::is_c_space(c))
-        .unwrap_or(s.len());
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    for &c in &s[i..] {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 #[cfg(test)]

@@ -154,6 +154,37 @@ pub fn dir_exists(path: &str) -> bool {
 }
 
 /// mkdir unless it exists (dirCreateIfMissing).
+/// Opens the incr file `name` in `dirname` for appending (`open_append`), logging
+/// Redis's line when it cannot.
+fn open_incr_logged(dirname: &str, name: &[u8], truncate: bool) -> Option<File> {
+    match open_append(&aof_path(dirname, name), truncate) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            log::warn!(
+                "Can't open the append-only file {}: {}",
+                lossy(name),
+                crate::util::strerror(&e)
+            );
+            None
+        }
+    }
+}
+
+/// Creates the AOF directory if missing; logs Redis's line and returns false when
+/// it cannot.
+pub fn create_aof_dir(dirname: &str) -> bool {
+    match create_dir_if_missing(dirname) {
+        Ok(()) => true,
+        Err(e) => {
+            log::warn!(
+                "Can't open or create append-only dir {dirname}: {}",
+                crate::util::strerror(&e)
+            );
+            false
+        }
+    }
+}
+
 pub fn create_dir_if_missing(path: &str) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     match std::fs::DirBuilder::new().mode(0o755).create(path) {
@@ -464,16 +495,8 @@ fn open_new_incr_for_append(srv: &mut Server) -> Result<(), Failed> {
         let mut am = srv.persist.aof.manifest.clone();
         (am.new_incr_file(&aof_filename), Some(am))
     };
-    let file = match open_append(&aof_path(&dirname, &name), true) {
-        Ok(f) => f,
-        Err(e) => {
-            log::warn!(
-                "Can't open the append-only file {}: {}",
-                lossy(&name),
-                crate::util::strerror(&e)
-            );
-            return Err(Failed);
-        }
+    let Some(file) = open_incr_logged(&dirname, &name, true) else {
+        return Err(Failed);
     };
     if let Some(am) = temp_am.as_mut() {
         persist_manifest(&dirname, &aof_filename, am)?;
@@ -578,11 +601,7 @@ pub fn load_manifest_from_disk(srv: &mut Server) -> bool {
 fn upgrade_prepare(srv: &mut Server) -> bool {
     let dirname = srv.config.appenddirname.clone();
     let aof_filename = srv.config.appendfilename.clone();
-    if let Err(e) = create_dir_if_missing(&dirname) {
-        log::warn!(
-            "Can't open or create append-only dir {dirname}: {}",
-            crate::util::strerror(&e)
-        );
+    if !create_aof_dir(&dirname) {
         return false;
     }
     let am = &mut srv.persist.aof.manifest;
@@ -614,14 +633,7 @@ fn base_options<'a>(
     aux: &'a [(&'a [u8], Vec<u8>)],
 ) -> rewrite::BaseOptions<'a> {
     rewrite::BaseOptions {
-        rdb: use_rdb_preamble(srv).then_some(crate::rdb::SaveOptions {
-            compression: srv.config.rdbcompression,
-            checksum: srv.config.rdbchecksum,
-            aux,
-            idle_clock: srv.config.maxmemory_policy.is_lru().then_some(ks.lru_clock),
-            key_save_delay_us: srv.config.rdb_key_save_delay,
-            progress: None,
-        }),
+        rdb: use_rdb_preamble(srv).then(|| crate::persist::snapshot::save_options(srv, ks, aux)),
         timestamp: srv.config.aof_timestamp_enabled,
         key_save_delay: srv.config.rdb_key_save_delay,
         incremental_fsync: srv.config.aof_rewrite_incremental_fsync,
@@ -637,11 +649,7 @@ pub fn open_on_server_start(srv: &mut Server, ks: &Keyspace) -> bool {
     }
     let dirname = srv.config.appenddirname.clone();
     let aof_filename = srv.config.appendfilename.clone();
-    if let Err(e) = create_dir_if_missing(&dirname) {
-        log::warn!(
-            "Can't open or create append-only dir {dirname}: {}",
-            crate::util::strerror(&e)
-        );
+    if !create_aof_dir(&dirname) {
         return false;
     }
     let had_incr = !srv.persist.aof.manifest.incr.is_empty();
@@ -660,16 +668,8 @@ pub fn open_on_server_start(srv: &mut Server, ks: &Keyspace) -> bool {
         );
     }
     let name = srv.persist.aof.manifest.last_incr_file(&aof_filename);
-    let file = match open_append(&aof_path(&dirname, &name), false) {
-        Ok(f) => f,
-        Err(e) => {
-            log::warn!(
-                "Can't open the append-only file {}: {}",
-                lossy(&name),
-                crate::util::strerror(&e)
-            );
-            return false;
-        }
+    let Some(file) = open_incr_logged(&dirname, &name, false) else {
+        return false;
     };
     if persist_manifest(&dirname, &aof_filename, &mut srv.persist.aof.manifest).is_err() {
         return false;
@@ -946,14 +946,8 @@ pub fn debug_loadaof(ctx: &mut Ctx) -> CmdResult {
     if ctx.srv.persist.aof.state != AofState::Off {
         flush(ctx.srv, true);
     }
+    crate::server::multi::touch_all_watched(ctx.srv, ctx.ks, Some(&mut *ctx.client));
     for db in 0..ctx.ks.dbs.len() {
-        crate::server::multi::touch_all_watched_in_db(
-            ctx.srv,
-            ctx.ks,
-            Some(&mut *ctx.client),
-            db,
-            None,
-        );
         let old = std::mem::replace(&mut ctx.ks.dbs[db], crate::db::Db::new(db));
         crate::db::lazyfree::free_in_background(old);
     }

@@ -282,11 +282,7 @@ pub fn start_background(
         return Err(Failed);
     }
     let dirname = srv.config.appenddirname.clone();
-    if let Err(e) = super::create_dir_if_missing(&dirname) {
-        log::warn!(
-            "Can't open or create append-only dir {dirname}: {}",
-            crate::util::strerror(&e)
-        );
+    if !super::create_aof_dir(&dirname) {
         srv.persist.aof.last_bgrewrite_ok = false;
         return Err(Failed);
     }

@@ -379,15 +379,7 @@ pub fn flushdb(ctx: &mut Ctx) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]
 pub fn flushall(ctx: &mut Ctx) -> CmdResult {
     let lazy = parse_flush_mode(ctx)?;
-    for db in 0..ctx.ks.dbs.len() {
-        crate::server::multi::touch_all_watched_in_db(
-            ctx.srv,
-            ctx.ks,
-            Some(&mut *ctx.client),
-            db,
-            None,
-        );
-    }
+    crate::server::multi::touch_all_watched(ctx.srv, ctx.ks, Some(&mut *ctx.client));
     let mut n = 0;
     for d in ctx.ks.dbs.iter_mut() {
         n += d.clear(lazy);

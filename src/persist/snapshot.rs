@@ -175,7 +175,7 @@ pub fn fsync_parent_dir(path: &str) {
 }
 
 /// The options every save in this server uses.
-fn save_options<'a>(
+pub fn save_options<'a>(
     srv: &Server,
     ks: &Keyspace,
     aux: &'a [(&'a [u8], Vec<u8>)],

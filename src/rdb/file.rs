@@ -18,6 +18,7 @@ use super::{LoadOptions, LoadReport, RdbError, SaveOptions, SaveReport, RDB_VERS
 use crate::db::keyspace::LRU_CLOCK_MAX;
 use crate::db::Db;
 use crate::types::RObj;
+use crate::util::numbers::c_atoi;
 
 pub const RDB_OPCODE_FUNCTION2: u8 = 245;
 pub const RDB_OPCODE_FUNCTION: u8 = 246;
@@ -115,27 +116,6 @@ fn lru_from_idle(clock: u32, idle: u64) -> u32 {
     }
 }
 
-/// C `atoi`: optional blanks and sign, then the leading digits.
-fn atoi(b: &[u8]) -> i64 {
-    let b = &b[b.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
-    let (neg, b) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        _ => (false, b),
-    };
-    let n = b
-        .iter()
-        .take_while(|c| c.is_ascii_digit())
-        .fold(0i64, |n, c| {
-            n.saturating_mul(10).saturating_add(i64::from(c - b'0'))
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
-}
-
 /// Reads one stream into `dbs`.
 pub fn load<R: BufRead>(
     input: &mut R,
@@ -162,7 +142,7 @@ pub fn load<R: BufRead>(
         log::warn!("Wrong signature trying to load DB from file");
         return Err(corrupt("Wrong signature trying to load DB from file"));
     }
-    let version = atoi(&magic[5..]);
+    let version = c_atoi(&magic[5..]);
     if !(1..=i64::from(RDB_VERSION)).contains(&version) {
         log::warn!("Can't handle RDB format version {version}");
         return Err(corrupt(format!(
@@ -357,23 +337,23 @@ fn log_aux(key: &[u8], val: &[u8]) {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
-            let age = now.saturating_sub(atoi(val)).max(0);
+            let age = now.saturating_sub(c_atoi(val)).max(0);
             log::info!("RDB age {age} seconds");
         }
         "used-mem" => {
-            let used = atoi(val);
+            let used = c_atoi(val);
             log::info!(
                 "RDB memory usage when created {:.2} Mb",
                 used as f64 / (1024.0 * 1024.0)
             );
         }
         "aof-preamble" => {
-            if atoi(val) != 0 {
+            if c_atoi(val) != 0 {
                 log::info!("RDB has an AOF tail");
             }
         }
         "aof-base" => {
-            if atoi(val) != 0 {
+            if c_atoi(val) != 0 {
                 log::info!("RDB is base AOF");
             }
         }
@@ -423,9 +403,9 @@ mod tests {
 
     #[test]
     fn atoi_reads_leading_digits() {
-        assert_eq!(atoi(b"0010"), 10);
-        assert_eq!(atoi(b" -3x"), -3);
-        assert_eq!(atoi(b"abcd"), 0);
+        assert_eq!(c_atoi(b"0010"), 10);
+        assert_eq!(c_atoi(b" -3x"), -3);
+        assert_eq!(c_atoi(b"abcd"), 0);
     }
 
     #[test]

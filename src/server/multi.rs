@@ -146,6 +146,13 @@ fn watched_entry<'a>(
     st.watched.iter_mut().find(|w| w.db == db && w.key == key)
 }
 
+/// FLUSHALL, DEBUG LOADAOF: `touch_all_watched_in_db` for every database.
+pub fn touch_all_watched(srv: &mut Server, ks: &Keyspace, mut current: Option<&mut ClientState>) {
+    for db in 0..ks.dbs.len() {
+        touch_all_watched_in_db(srv, ks, current.as_deref_mut(), db, None);
+    }
+}
+
 /// FLUSHDB/FLUSHALL/SWAPDB: flags watchers of keys of `db` that exist in it, or in
 /// `other` (the database swapped in) — except keys that were already expired at
 /// WATCH time and stay logically absent, as Redis's touchAllWatchedKeysInDb.

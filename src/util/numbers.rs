@@ -1417,6 +1417,32 @@ pub fn write_memory_human(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
+/// C `atoi`/`atoll`/`strtol(s, NULL, 10)` as Redis uses them on file headers and
+/// AOF lengths: leading C whitespace, an optional sign, then digits up to the first
+/// non-digit; no digits gives 0, and overflow saturates.
+pub fn c_atoi(s: &[u8]) -> i64 {
+    let s = &s[s
+        .iter()
+        .take_while(|&&c| crate::util::splitargs::is_c_space(c))
+        .count()..];
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .fold(0i64, |n, c| {
+            n.saturating_mul(10).saturating_add(i64::from(c - b'0'))
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
