@@ -132,6 +132,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let registry = Registry::build();
     let now = unix_ms();
     crate::server::proctitle::init(&args[0]);
+    crate::alloc::set_background_thread(config.jemalloc_bg_thread);
     let file_name = config_file.as_ref().map(|p| p.display().to_string());
     crate::server::proctitle::apply(&config, None, file_name.as_deref());
     let mut srv = Server {

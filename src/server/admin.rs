@@ -77,6 +77,9 @@ pub fn apply_config_changes(
     for name in changed {
         match *name {
             "loglevel" => crate::logging::set_level(srv.config.loglevel),
+            "jemalloc-bg-thread" => {
+                crate::alloc::set_background_thread(srv.config.jemalloc_bg_thread);
+            }
             "hz" => srv.hz = srv.config.hz.clamp(1, 500),
             "notify-keyspace-events" => ks.notify_flags = srv.config.notify_keyspace_events,
             "proc-title-template" | "set-proc-title" | "port" | "bind" | "unixsocket" => {
@@ -506,6 +509,8 @@ fn debug_populate(ctx: &mut Ctx) -> CmdResult {
         None => None,
     };
     let db = ctx.client.db;
+    // Sized for every key up front, as Redis does: no rehash while loading.
+    ctx.ks.dbs[db].dict.expand(count as usize);
     let mut key = Vec::with_capacity(prefix.len() + 21);
     for j in 0..count {
         key.clear();

@@ -144,6 +144,7 @@ pub fn memory_malloc_stats(ctx: &mut Ctx) -> CmdResult {
 
 /// MEMORY PURGE
 pub fn memory_purge(ctx: &mut Ctx) -> CmdResult {
+    crate::alloc::purge();
     ctx.reply.ok();
     Ok(())
 }

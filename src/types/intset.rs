@@ -468,7 +468,7 @@ mod tests {
     #[test]
     fn allocation_follows_jemalloc_size_classes() {
         assert_eq!(size_class(8), 16);
-        assert_eq!(size_class(17), 32);
+        assert_eq!(size_class(17), 24);
         assert_eq!(size_class(128), 128);
         assert_eq!(size_class(129), 160);
         assert_eq!(size_class(208), 224);

@@ -1143,7 +1143,7 @@ mod tests {
     #[test]
     fn capacity_follows_allocator_size_classes() {
         assert_eq!(crate::alloc::size_class(7), 8);
-        assert_eq!(crate::alloc::size_class(17), 32);
+        assert_eq!(crate::alloc::size_class(17), 24);
         assert_eq!(crate::alloc::size_class(128), 128);
         assert_eq!(crate::alloc::size_class(129), 160);
         assert_eq!(crate::alloc::size_class(257), 320);
