@@ -3,19 +3,27 @@
 
 use crate::command::args::is_token;
 use crate::command::{CmdError, CmdResult, Ctx};
+use crate::db::key::{Key, INLINE_CAP};
 use crate::server::connection::help_reply;
 use crate::types::RObj;
 
-/// Bytes one key costs: its dict entry (key, object, chain pointer), the key's
-/// bytes, the value's heap bytes, and the expires entry when it has a TTL.
+/// Bytes one key costs: its dict entry (key handle, object, chain pointer), the
+/// key's bytes when they do not fit in the handle, the value's heap bytes, and
+/// the expires entry (key handle, time, chain pointer) when it has a TTL.
 pub fn key_usage(key: &[u8], obj: &RObj, has_ttl: bool) -> usize {
-    let entry = std::mem::size_of::<Box<[u8]>>() + std::mem::size_of::<RObj>() + 8;
-    let expire_entry = if has_ttl {
-        std::mem::size_of::<Box<[u8]>>() + 8 + 8 + key.len()
+    let handle = std::mem::size_of::<Key>();
+    let key_bytes = if key.len() > INLINE_CAP {
+        crate::alloc::size_class(key.len())
     } else {
         0
     };
-    entry + key.len() + obj.value.heap_size() + expire_entry
+    let entry = handle + std::mem::size_of::<RObj>() + 8 + key_bytes;
+    let expire_entry = if has_ttl {
+        handle + 8 + 8 + key_bytes
+    } else {
+        0
+    };
+    entry + obj.value.heap_size() + expire_entry
 }
 
 /// MEMORY USAGE key [SAMPLES count]

@@ -23,6 +23,8 @@
 
 use std::fmt;
 
+use crate::util::bytebuf::ByteBuf;
+
 /// Size of the header: encoding and length, two u32.
 const HEADER: usize = 8;
 /// Value widths (the `encoding` field): int16, int32, int64.
@@ -101,7 +103,7 @@ impl std::error::Error for IntSetError {}
 #[derive(Clone, PartialEq, Eq)]
 pub struct IntSet {
     /// Header plus `len * width` value bytes; always at least `HEADER` long.
-    blob: Vec<u8>,
+    blob: ByteBuf,
 }
 
 impl Default for IntSet {
@@ -119,7 +121,7 @@ impl fmt::Debug for IntSet {
 impl IntSet {
     /// An empty intset (int16 encoding, like `intsetNew`).
     pub fn new() -> IntSet {
-        let mut blob = Vec::with_capacity(HEADER);
+        let mut blob = ByteBuf::with_capacity(HEADER);
         blob.extend_from_slice(&(ENC_INT16 as u32).to_le_bytes());
         blob.extend_from_slice(&0u32.to_le_bytes());
         IntSet { blob }
@@ -315,7 +317,7 @@ impl IntSet {
 
     /// A copy of the serialized form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.blob.clone()
+        self.blob.to_vec()
     }
 
     /// Heap bytes held.
@@ -350,7 +352,7 @@ impl IntSet {
             }
             prev = Some(v);
         }
-        Ok(IntSet { blob: b.to_vec() })
+        Ok(IntSet { blob: b.into() })
     }
 }
 

@@ -42,6 +42,7 @@
 //! from Redis's allocator), so MEMORY USAGE reads as Redis's and growing one
 //! entry at a time stays amortized.
 
+use crate::util::bytebuf::ByteBuf;
 use crate::util::numbers::parse_i64;
 
 /// One entry: Redis stores canonical integers as integers.
@@ -335,7 +336,7 @@ impl<'a> Encoded<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Listpack {
     /// The serialized listpack, header to terminator.
-    buf: Vec<u8>,
+    buf: ByteBuf,
 }
 
 impl Default for Listpack {
@@ -347,7 +348,7 @@ impl Default for Listpack {
 impl Clone for Listpack {
     /// Like `lpDup`: a fresh allocation of the listpack's size class.
     fn clone(&self) -> Listpack {
-        let mut buf = Vec::with_capacity(crate::alloc::size_class(self.buf.len()));
+        let mut buf = ByteBuf::with_capacity(crate::alloc::size_class(self.buf.len()));
         buf.extend_from_slice(&self.buf);
         Listpack { buf }
     }
@@ -399,7 +400,7 @@ impl std::iter::FusedIterator for Iter<'_> {}
 
 impl Listpack {
     pub fn new() -> Listpack {
-        let mut buf = Vec::with_capacity(crate::alloc::size_class(EMPTY_BYTES));
+        let mut buf = ByteBuf::with_capacity(crate::alloc::size_class(EMPTY_BYTES));
         buf.extend_from_slice(&[EMPTY_BYTES as u8, 0, 0, 0, 0, 0, EOF]);
         Listpack { buf }
     }
@@ -702,7 +703,7 @@ impl Listpack {
 
     /// The Redis listpack serialization (for RDB and DUMP).
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.buf.clone()
+        self.buf.to_vec()
     }
 
     /// The serialization, borrowed.
@@ -714,7 +715,7 @@ impl Listpack {
     /// (`lpValidateIntegrity` with `deep`). `None` on any inconsistency.
     pub fn from_bytes(b: &[u8]) -> Option<Listpack> {
         let count = validate(b)?;
-        let mut buf = Vec::with_capacity(crate::alloc::size_class(b.len()));
+        let mut buf = ByteBuf::with_capacity(crate::alloc::size_class(b.len()));
         buf.extend_from_slice(b);
         let mut lp = Listpack { buf };
         // An "unknown" count that fits is written down, as lpLength would.
@@ -831,10 +832,7 @@ mod tests {
 
     #[test]
     fn listpack_is_just_its_buffer() {
-        assert_eq!(
-            std::mem::size_of::<Listpack>(),
-            std::mem::size_of::<Vec<u8>>()
-        );
+        assert_eq!(std::mem::size_of::<Listpack>(), 16);
     }
 
     #[test]

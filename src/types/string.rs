@@ -3,9 +3,12 @@
 //! Encodings follow Redis's rules so OBJECT ENCODING answers the same: a value that is
 //! a canonical integer of at most 20 characters is stored as an `i64` (`int`); other
 //! values of at most 44 bytes are `embstr`; longer ones, and anything modified in place
-//! by APPEND or SETRANGE, are `raw`. An `embstr` of at most `INLINE_MAX` bytes is kept
-//! inside the value itself, with no allocation of its own (the value's size does not
-//! grow for it: `Value` is 32 bytes either way).
+//! by APPEND or SETRANGE, are `raw`.
+//!
+//! An `RStr` is 24 bytes, so that a `Value` is too (every key pays for the largest
+//! variant): an `embstr` of at most `INLINE_MAX` bytes is kept inside it with no
+//! allocation of its own; other strings are one exact-sized allocation; only a
+//! string edited in place owns a growable `Vec` (boxed, as a `Vec` is 24 bytes).
 
 use std::ops::Deref;
 
@@ -14,8 +17,9 @@ use crate::util::numbers::{i64_to_bytes, parse_i64, MAX_I64_LEN};
 /// Longest string stored as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
-/// Longest `embstr` held inline in the value.
-pub const INLINE_MAX: usize = 14;
+/// Longest `embstr` held inline in the value: 24 bytes less the variant tag and
+/// the length byte.
+pub const INLINE_MAX: usize = 22;
 
 /// A string value in one of Redis's three encodings.
 #[derive(Debug, Clone)]
@@ -23,8 +27,13 @@ pub enum RStr {
     Int(i64),
     /// A short `embstr`: its length and bytes, in place.
     Inline(u8, [u8; INLINE_MAX]),
+    /// An `embstr` too long to be inline.
     Embstr(Box<[u8]>),
-    Raw(Vec<u8>),
+    /// A `raw` string as it was set: longer than an `embstr`, allocated exactly.
+    Raw(Box<[u8]>),
+    /// A `raw` string that APPEND, SETRANGE or SETBIT edit in place, with room
+    /// to grow.
+    Growable(Box<Vec<u8>>),
 }
 
 /// The bytes of a string, borrowed or formatted from an integer on the stack.
@@ -76,13 +85,13 @@ impl RStr {
         } else if b.len() <= EMBSTR_SIZE_LIMIT {
             RStr::Embstr(b.into())
         } else {
-            RStr::Raw(b.to_vec())
+            RStr::Raw(b.into())
         }
     }
 
-    /// Stores `b` as-is, never as an integer (what APPEND/SETRANGE produce).
+    /// Stores `b` as-is, never as an integer, in the `raw` encoding.
     pub fn raw(b: Vec<u8>) -> RStr {
-        RStr::Raw(b)
+        RStr::Raw(b.into_boxed_slice())
     }
 
     /// The string's bytes.
@@ -97,8 +106,8 @@ impl RStr {
                 StrBytes::Digits(buf, digits.len() as u8)
             }
             RStr::Inline(n, buf) => StrBytes::Borrowed(&buf[..*n as usize]),
-            RStr::Embstr(b) => StrBytes::Borrowed(b),
-            RStr::Raw(v) => StrBytes::Borrowed(v),
+            RStr::Embstr(b) | RStr::Raw(b) => StrBytes::Borrowed(b),
+            RStr::Growable(v) => StrBytes::Borrowed(v),
         }
     }
 
@@ -107,8 +116,8 @@ impl RStr {
         match self {
             RStr::Int(n) => crate::util::numbers::i64_len(*n),
             RStr::Inline(n, _) => *n as usize,
-            RStr::Embstr(b) => b.len(),
-            RStr::Raw(v) => v.len(),
+            RStr::Embstr(b) | RStr::Raw(b) => b.len(),
+            RStr::Growable(v) => v.len(),
         }
     }
 
@@ -121,8 +130,8 @@ impl RStr {
         match self {
             RStr::Int(n) => Some(*n),
             RStr::Inline(n, buf) => parse_i64(&buf[..*n as usize]),
-            RStr::Embstr(b) => parse_i64(b),
-            RStr::Raw(v) => parse_i64(v),
+            RStr::Embstr(b) | RStr::Raw(b) => parse_i64(b),
+            RStr::Growable(v) => parse_i64(v),
         }
     }
 
@@ -131,7 +140,7 @@ impl RStr {
         match self {
             RStr::Int(_) => "int",
             RStr::Inline(..) | RStr::Embstr(_) => "embstr",
-            RStr::Raw(_) => "raw",
+            RStr::Raw(_) | RStr::Growable(_) => "raw",
         }
     }
 
@@ -139,20 +148,24 @@ impl RStr {
     pub fn heap_size(&self) -> usize {
         match self {
             RStr::Int(_) | RStr::Inline(..) => 0,
-            RStr::Embstr(b) => b.len(),
-            RStr::Raw(v) => v.capacity(),
+            RStr::Embstr(b) | RStr::Raw(b) => b.len(),
+            RStr::Growable(v) => v.capacity(),
         }
     }
 
     /// Turns the value into an owned, growable buffer for in-place edits (APPEND,
-    /// SETRANGE): the result is `raw`, as in Redis.
+    /// SETRANGE): the result is `raw`, as in Redis. A `raw` string keeps its
+    /// allocation.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
-        if !matches!(self, RStr::Raw(_)) {
-            let bytes = self.bytes().to_vec();
-            *self = RStr::Raw(bytes);
+        if !matches!(self, RStr::Growable(_)) {
+            let bytes = match std::mem::replace(self, RStr::Int(0)) {
+                RStr::Raw(b) => b.into_vec(),
+                other => other.bytes().to_vec(),
+            };
+            *self = RStr::Growable(Box::new(bytes));
         }
         match self {
-            RStr::Raw(v) => v,
+            RStr::Growable(v) => v,
             _ => unreachable!("just converted to raw"),
         }
     }
@@ -865,8 +878,8 @@ mod tests {
             RStr::from_bytes(b"value:123456"),
             RStr::Inline(12, _)
         ));
-        assert!(matches!(RStr::from_bytes(&[b'x'; 14]), RStr::Inline(14, _)));
-        assert!(matches!(RStr::from_bytes(&[b'x'; 15]), RStr::Embstr(_)));
+        assert!(matches!(RStr::from_bytes(&[b'x'; 22]), RStr::Inline(22, _)));
+        assert!(matches!(RStr::from_bytes(&[b'x'; 23]), RStr::Embstr(_)));
         assert!(matches!(RStr::from_bytes(&[b'x'; 45]), RStr::Raw(_)));
         let s = RStr::from_bytes(b"hello");
         assert_eq!(&*s.bytes(), b"hello");
@@ -875,7 +888,8 @@ mod tests {
             RStr::from_bytes(b"hello"),
             RStr::Embstr(b"hello"[..].into())
         );
-        assert_eq!(std::mem::size_of::<crate::types::Value>(), 32);
+        assert_eq!(std::mem::size_of::<RStr>(), 24);
+        assert_eq!(std::mem::size_of::<crate::types::Value>(), 24);
     }
 
     use super::*;
@@ -902,5 +916,9 @@ mod tests {
         s.make_raw().extend_from_slice(b"x");
         assert_eq!(&*s.bytes(), b"10x");
         assert_eq!(s.encoding(), "raw");
+        let mut long = RStr::from_bytes(&[b'y'; 50]);
+        assert_eq!(long.encoding(), "raw");
+        long.make_raw().push(b'z');
+        assert_eq!((long.len(), long.encoding()), (51, "raw"));
     }
 }

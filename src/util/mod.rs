@@ -1,4 +1,5 @@
 //! Small Redis-exact helpers shared across the server.
+pub mod bytebuf;
 pub mod glob;
 pub mod numbers;
 pub mod repr;
