@@ -141,10 +141,18 @@ pub fn set_resize_allowed(allowed: bool) {
     });
 }
 
-/// The per-process hash seed, created once.
-fn process_hasher() -> RandomState {
+/// The per-process hash seed, created once and shared by every dict (so a
+/// dict does not carry 16 bytes of it: small sets and hashes are many).
+#[inline]
+fn process_hasher() -> &'static RandomState {
     static SEED: OnceLock<RandomState> = OnceLock::new();
-    SEED.get_or_init(RandomState::new).clone()
+    SEED.get_or_init(RandomState::new)
+}
+
+thread_local! {
+    /// State of the PRNG behind random sampling, shared by the thread's dicts
+    /// (0 = not seeded yet).
+    static SAMPLING_RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 // ---------------------------------------------------------------------------
@@ -429,10 +437,8 @@ pub struct Dict<K, V> {
     tables: [Table<K, V>; 2],
     /// Next bucket of table 0 to move; `Some` iff rehashing.
     rehash_idx: Option<usize>,
-    hasher: RandomState,
-    /// Lazily seeded PRNG state (0 = not seeded yet).
-    rng: u64,
-    retired: Option<RetiredBuckets<K, V>>,
+    /// Boxed: rare, and a dict per small set or hash should stay small.
+    retired: Option<Box<RetiredBuckets<K, V>>>,
     #[cfg(test)]
     stat_moved: usize,
     #[cfg(test)]
@@ -464,8 +470,6 @@ impl<K, V> Dict<K, V> {
         Dict {
             tables: [Table::empty(), Table::empty()],
             rehash_idx: None,
-            hasher: process_hasher(),
-            rng: 0,
             retired: None,
             #[cfg(test)]
             stat_moved: 0,
@@ -498,7 +502,7 @@ impl<K, V> Dict<K, V> {
     /// what keys and values own on the heap), like the "overhead.hashtable"
     /// figure of `MEMORY STATS`.
     pub fn mem_overhead(&self) -> usize {
-        let retired = self.retired.as_ref().map_or(0, RetiredBuckets::bytes);
+        let retired = self.retired.as_ref().map_or(0, |r| r.bytes());
         self.len() * mem::size_of::<Entry<K, V>>()
             + self.bucket_count() * mem::size_of::<Link<K, V>>()
             + retired
@@ -515,7 +519,7 @@ impl<K, V> Dict<K, V> {
     /// Takes the emptied bucket array of the last finished rehash, if any,
     /// so it can be freed off the event loop.
     pub fn take_retired(&mut self) -> Option<RetiredBuckets<K, V>> {
-        self.retired.take()
+        self.retired.take().map(|r| *r)
     }
 
     /// Iterates over all `(key, value)` pairs of both tables.
@@ -577,15 +581,17 @@ impl<K, V> Dict<K, V> {
         }
     }
 
-    /// Draws from the dict's PRNG, seeding it on first use.
+    /// Draws from the thread's sampling PRNG, seeding it on first use.
     fn next_random(&mut self) -> u64 {
-        if self.rng == 0 {
-            self.rng = RandomState::new().hash_one(0x5eed_u64) | 1;
-        }
-        let mut r = SplitMix(self.rng);
-        let v = r.next_u64();
-        self.rng = r.0;
-        v
+        SAMPLING_RNG.with(|rng| {
+            if rng.get() == 0 {
+                rng.set(RandomState::new().hash_one(0x5eed_u64) | 1);
+            }
+            let mut r = SplitMix(rng.get());
+            let v = r.next_u64();
+            rng.set(r.0);
+            v
+        })
     }
 
     /// Redis `dictGetSomeKeys`: fills `out` with entries from a few random
@@ -883,7 +889,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             let mut chain = bucket.take();
             while let Some(mut entry) = chain {
                 chain = entry.next.take();
-                let h = self.hasher.hash_one(&entry.key) as usize & mask1;
+                let h = process_hasher().hash_one(&entry.key) as usize & mask1;
                 entry.next = t1.buckets[h].take();
                 t1.buckets[h] = Some(entry);
                 t0.used -= 1;
@@ -907,13 +913,13 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         if old.capacity() >= RETIRE_MIN_BUCKETS {
             // Replacing an untaken retired array frees it here; that only
             // happens if a whole rehash went by without a cron call.
-            self.retired = Some(RetiredBuckets { buckets: old });
+            self.retired = Some(Box::new(RetiredBuckets { buckets: old }));
         }
         false
     }
 
     fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
-        self.hasher.hash_one(key)
+        process_hasher().hash_one(key)
     }
 
     fn find_entry<Q>(&self, hash: u64, key: &Q) -> Option<&Entry<K, V>>

@@ -34,6 +34,7 @@ use super::{RObj, Value};
 use crate::command::{CmdError, CmdResult, Ctx, Handler};
 use crate::db::dict::Dict;
 use crate::db::generic::parse_cursor;
+use crate::db::key::Key;
 use crate::db::keyspace::{notify, Keyspace};
 use crate::protocol::reply::Reply;
 use crate::util::glob::glob_match;
@@ -98,7 +99,8 @@ impl OwnedMember {
 /// The members of a hashtable-encoded set.
 #[derive(Debug, Default)]
 pub struct Table {
-    dict: Dict<Box<[u8]>, ()>,
+    /// Members of up to 15 bytes live inside the entry (`Key`'s inline form).
+    dict: Dict<Key, ()>,
     /// Sum of the members' lengths, so MEMORY USAGE is O(1).
     bytes: usize,
 }
@@ -128,11 +130,11 @@ impl Table {
             return false;
         }
         self.bytes += m.len();
-        self.dict.insert_new(m, ());
+        self.dict.insert_new(m.into(), ());
         true
     }
 
-    fn remove(&mut self, m: &[u8]) -> Option<Box<[u8]>> {
+    fn remove(&mut self, m: &[u8]) -> Option<Key> {
         let (k, ()) = self.dict.remove(m)?;
         self.bytes -= k.len();
         // Redis resizes a set's table as soon as it gets sparse (htNeedsResize).
@@ -354,7 +356,8 @@ impl Set {
             }
             Set::Hashtable(t) => {
                 let key = t.dict.random_entry()?.0.to_vec();
-                t.remove(&key).map(OwnedMember::Str)
+                t.remove(&key)
+                    .map(|k| OwnedMember::Str(k.as_bytes().into()))
             }
         }
     }
@@ -376,7 +379,7 @@ impl Set {
 /// Iterator over a set's members.
 pub enum Iter<'a> {
     Ints(intset::Iter<'a>),
-    Table(crate::db::dict::Iter<'a, Box<[u8]>, ()>),
+    Table(crate::db::dict::Iter<'a, Key, ()>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -1122,9 +1125,9 @@ pub fn sscan(ctx: &mut Ctx) -> CmdResult {
         Set::Hashtable(t) => {
             let mut iterations = count.saturating_mul(10);
             loop {
-                cursor = t
-                    .dict
-                    .scan(cursor, |k, ()| found.push(OwnedMember::Str(k.clone())));
+                cursor = t.dict.scan(cursor, |k, ()| {
+                    found.push(OwnedMember::Str(k.as_bytes().into()))
+                });
                 if cursor == 0 || iterations == 0 || found.len() as i64 >= count {
                     break;
                 }
