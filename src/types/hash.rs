@@ -18,6 +18,7 @@ use crate::command::{CmdError, CmdResult, Ctx, Handler};
 use crate::config::Config;
 use crate::db::dict::{self, Dict};
 use crate::db::generic::parse_cursor;
+use crate::db::key::Key;
 use crate::db::keyspace::{notify, Keyspace};
 use crate::protocol::reply::Reply;
 use crate::server::client::ClientState;
@@ -48,7 +49,7 @@ impl Limits {
 /// (kept up to date so MEMORY USAGE is O(1)).
 #[derive(Debug, Default)]
 struct Table {
-    dict: Dict<Box<[u8]>, Box<[u8]>>,
+    dict: Dict<Key, Box<[u8]>>,
     data_bytes: usize,
 }
 
@@ -114,7 +115,7 @@ impl Default for Hash {
 /// Field/value pairs of a hash, in storage order.
 pub enum Iter<'a> {
     Listpack(crate::types::listpack::Iter<'a>),
-    Table(dict::Iter<'a, Box<[u8]>, Box<[u8]>>),
+    Table(dict::Iter<'a, Key, Box<[u8]>>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -897,7 +898,7 @@ fn hrandfield_with_count(ctx: &mut Ctx, l: i64, withvalues: bool) -> CmdResult {
         let Some((k, v)) = t.dict.random_entry() else {
             break;
         };
-        if seen.insert(k.clone()) {
+        if seen.insert(k.as_bytes().into()) {
             reply_pair(ctx.reply, LpValue::Str(k), LpValue::Str(v), withvalues);
         }
     }
