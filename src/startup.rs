@@ -166,6 +166,7 @@ pub fn main(args: Vec<String>) -> i32 {
         exec_ops: Vec::new(),
         start_time: Instant::now(),
         clock_base: (crate::server::mono_ns(), now),
+        now_ns: crate::server::mono_ns(),
         start_unix_ms: now,
         run_id: random_hex_id(),
         replid: random_hex_id(),

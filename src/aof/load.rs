@@ -301,6 +301,7 @@ pub fn load_single_file(host: &mut dyn LoadHost, filename: &[u8]) -> LoadStatus 
         if argv.view().get(0).eq_ignore_ascii_case(b"multi") {
             valid_before_multi = valid_up_to;
         }
+        srv.refresh_clock();
         execute(srv, ks, &mut client, argv.view());
         client.reply.buf.clear();
         client.reply.sent = 0;

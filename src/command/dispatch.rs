@@ -60,9 +60,11 @@ fn runs_inside_multi(cmd: &Command) -> bool {
 }
 
 /// Runs one command for `client`: every check Redis makes before a handler runs,
-/// then queueing (inside MULTI) or the call itself.
+/// then queueing (inside MULTI) or the call itself. The command's time is
+/// `srv.now_ns`, which the caller has refreshed since it last waited (the
+/// reactor after reading the client's input, or the previous command's end).
 pub fn execute(srv: &mut Server, ks: &mut Keyspace, client: &mut Client, argv: Argv) {
-    let now = srv.unix_ms_at(crate::server::mono_ns());
+    let now = srv.cached_unix_ms();
     ks.set_time(now);
     client.st.last_interaction_ms = now;
     if srv.tracking.clients > 0 {
@@ -192,7 +194,7 @@ pub fn call(
         .expect("dispatch resolves only runnable commands");
     ks.track_modified = !srv.watch.watchers.is_empty() || srv.tracking.active();
     let dirty_before = ks.dirty;
-    let started = crate::server::mono_ns();
+    let started = srv.now_ns;
     let result = {
         let mut ctx = Ctx {
             srv,
@@ -205,6 +207,7 @@ pub fn call(
         handler(&mut ctx)
     };
     let elapsed_ns = crate::server::mono_ns().saturating_sub(started);
+    srv.now_ns = started + elapsed_ns;
     if let Some(req) = srv.blocking.pending.take() {
         crate::server::blocking::register(srv, ks, st, cmd.id, argv.to_owned_argv(), req);
     }

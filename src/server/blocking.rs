@@ -260,6 +260,7 @@ fn rerun_blocked(srv: &mut Server, ks: &mut Keyspace, id: u64) {
     srv.blocking.reblocked = false;
     let saved_db = c.st.db;
     c.st.db = db;
+    srv.refresh_clock();
     crate::command::dispatch::execute(srv, ks, &mut c, argv.view());
     c.st.db = saved_db;
     if !srv.blocking.reblocked {

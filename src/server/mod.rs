@@ -186,6 +186,12 @@ pub struct Server {
     /// A monotonic instant and the unix time (ms) it corresponds to, re-read by
     /// cron: commands derive the time from the one clock read they make anyway.
     pub clock_base: (u64, i64),
+    /// The latest monotonic clock reading (ns). It is taken when a client's
+    /// input has been read and after each command, so that one reading serves
+    /// as a command's start, the previous command's end and the client's last
+    /// interaction: a clock read costs about 20 ns, a third of what a pipelined
+    /// GET costs in all, and Redis's TSC clock makes its own reads cheaper.
+    pub now_ns: u64,
     pub start_unix_ms: i64,
     pub run_id: String,
     pub replid: String,
@@ -253,6 +259,19 @@ impl Server {
         } else if self.error_stats.len() < 128 {
             self.error_stats.insert(code.to_string(), 1);
         }
+    }
+
+    /// Reads the clock into `now_ns`; returns the unix time (ms) it means.
+    #[inline]
+    pub fn refresh_clock(&mut self) -> i64 {
+        self.now_ns = mono_ns();
+        self.unix_ms_at(self.now_ns)
+    }
+
+    /// The unix time (ms) of the latest clock reading (`now_ns`).
+    #[inline]
+    pub fn cached_unix_ms(&self) -> i64 {
+        self.unix_ms_at(self.now_ns)
     }
 
     /// Unix time (ms) at monotonic time `mono_ns` (from `mono_ns()`).

@@ -353,8 +353,10 @@ impl EventLoop {
         }
         c.st.net_input_bytes += total as u64;
         self.srv.stats.total_net_input_bytes += total as u64;
+        // The clock reading the commands of this input start from.
+        let now = self.srv.refresh_clock();
         if total > 0 {
-            c.st.last_interaction_ms = unix_ms();
+            c.st.last_interaction_ms = now;
         }
         c.st.querybuf_peak = c.st.querybuf_peak.max(c.querybuf.len());
         let limit = self.srv.config.client_query_buffer_limit.max(0) as usize;
@@ -467,7 +469,7 @@ impl EventLoop {
         c.st.net_output_bytes += written as u64;
         self.srv.stats.total_net_output_bytes += written as u64;
         if written > 0 {
-            c.st.last_interaction_ms = unix_ms();
+            c.st.last_interaction_ms = self.srv.cached_unix_ms();
         }
         if failed {
             c.st.flags |= flags::CLOSE_ASAP;
@@ -521,7 +523,8 @@ pub fn enforce_obuf_limits(srv: &mut Server, c: &mut Client) {
         return;
     }
     let limit = srv.config.client_output_buffer_limit[super::client::obuf_class(&c.st)];
-    if super::client::obuf_limit_reached(&mut c.st, c.reply.pending(), &limit, unix_ms()) {
+    let now = srv.cached_unix_ms();
+    if super::client::obuf_limit_reached(&mut c.st, c.reply.pending(), &limit, now) {
         log::warn!(
             "Client id={} addr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
             c.st.id,
