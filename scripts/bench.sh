@@ -17,7 +17,12 @@
 #   throughput  redis-benchmark (-c 50 -r 100000, -q --csv) for every test in
 #               $TESTS at -P 1 and -P 16, plus SET/GET with -d 1024, in
 #               alternating rounds (oxidis, redis, oxidis, redis, ...): the
-#               median rps of each side. A test a server fails (error reply,
+#               median rps of each side, and the median server CPU time per
+#               request (utime + stime from /proc/PID/stat over each run).
+#               With PIN=1 (and 2+ CPUs) the server under test runs on CPU 0
+#               and redis-benchmark on CPU 1 meanwhile: on a 2-core machine
+#               the scheduler otherwise moves them onto one core now and then,
+#               which swings single runs by 15% either way. A test a server fails (error reply,
 #               crash, unknown command, timeout) shows n/a; a crashed server is
 #               restarted.
 #   latency     (with throughput) p50, p99 and max latency of $LATENCY_TESTS in
@@ -52,7 +57,7 @@
 #   SECTIONS [memory,throughput,probe,snapshot]   OUTPUT [none]
 #   memory:     MEM_KEYS [1000000] (DEBUG POPULATE)   MEM_HASHES [1000000]
 #               MEM_TTL_KEYS [1000000]   MEM_SETS [100000]   (0 skips one)
-#   throughput: ROUNDS [3]   CLIENTS [50]   RANDOM_KEYS [100000]   N_P1 [100000]
+#   throughput: PIN [1]   ROUNDS [3]   CLIENTS [50]   RANDOM_KEYS [100000]   N_P1 [100000]
 #               N_P16 [1000000]   PIPELINES ["1 16"]
 #               TESTS [ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,
 #                      rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_300,
@@ -71,7 +76,7 @@ ROOT=$OXIDIS_ROOT
 # The settings given in the environment, for the report's command line.
 KNOBS=(OXIDIS_SERVER_BIN REDIS_SERVER_BIN LATENCY_PROBE_BIN SECTIONS OUTPUT
     MEM_KEYS MEM_HASHES MEM_TTL_KEYS MEM_SETS
-    ROUNDS CLIENTS RANDOM_KEYS N_P1 N_P16 PIPELINES TESTS LARGE_TESTS LARGE_SIZE LATENCY_TESTS
+    PIN ROUNDS CLIENTS RANDOM_KEYS N_P1 N_P16 PIPELINES TESTS LARGE_TESTS LARGE_SIZE LATENCY_TESTS
     PROBE_KEYS PROBE_WRITERS PROBE_PIPELINE SNAPSHOT_KEYS SNAPSHOT_WRITES SAMPLE_MS BENCH_TIMEOUT)
 GIVEN=()
 for k in "${KNOBS[@]}"; do
@@ -91,6 +96,8 @@ MEM_KEYS=${MEM_KEYS:-1000000}
 MEM_HASHES=${MEM_HASHES:-1000000}
 MEM_TTL_KEYS=${MEM_TTL_KEYS:-1000000}
 MEM_SETS=${MEM_SETS:-100000}
+PIN=${PIN:-1}
+[[ $(nproc) -ge 2 ]] || PIN=0
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-50}
 RANDOM_KEYS=${RANDOM_KEYS:-100000}
@@ -120,7 +127,8 @@ for s in "${section_list[@]}"; do
 done
 
 # ------------------------------------------------------------------ setup
-ensure_cmds redis-benchmark:redis-tools redis-cli:redis-tools timeout:coreutils pgrep:procps
+ensure_cmds redis-benchmark:redis-tools redis-cli:redis-tools timeout:coreutils pgrep:procps \
+    taskset:util-linux
 if [[ ! -x $REDIS_BIN ]]; then
     [[ $REDIS_BIN == /usr/bin/redis-server ]] || die "REDIS_SERVER_BIN=$REDIS_BIN not executable"
     apt_install redis-server
@@ -357,8 +365,24 @@ fi
 
 # ------------------------------------------------------------------ throughput
 # RES["side|P|label"] = space-separated rps values; LAT["side|P|label|p50"]
-# (p99, max) the latency columns of the same runs; LABELS keeps first-seen order.
-declare -A RES=() LAT=() SEEN=()
+# (p99, max) the latency columns of the same runs; CPU["side|P|label"] the
+# server's CPU time per request in those runs; LABELS keeps first-seen order.
+declare -A RES=() LAT=() CPU=() SEEN=()
+CLK_TCK=$(getconf CLK_TCK)
+
+# pin_side SIDE CPUS — runs every thread of SIDE's server on CPUS (taskset list).
+pin_side() {
+    taskset -a -p -c "$2" "${PID[$1]}" >/dev/null 2>&1 || true
+}
+BENCH_CMD=(redis-benchmark)
+if [[ $PIN == 1 ]]; then
+    BENCH_CMD=(taskset -c 1 redis-benchmark)
+fi
+
+# cpu_ticks SIDE — user + system CPU time (clock ticks) of SIDE's server so far.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/${PID[$1]}/stat" 2>/dev/null || echo 0
+}
 LABELS=()
 add_label() {
     if [[ -z ${SEEN[$1]:-} ]]; then
@@ -373,9 +397,15 @@ run_one() {
     n=$N_P1
     [[ $p -le 1 ]] || n=$N_P16
     ensure_alive "$s"
-    out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "${PORT[$s]}" \
+    [[ $PIN != 1 ]] || pin_side "$s" 0
+    local ticks_before ticks rows
+    ticks_before=$(cpu_ticks "$s")
+    out=$(timeout "$BENCH_TIMEOUT" "${BENCH_CMD[@]}" -h 127.0.0.1 -p "${PORT[$s]}" \
         -c "$CLIENTS" -n "$n" -r "$RANDOM_KEYS" -P "$p" -d "$d" -t "$t" -q --csv \
         2>>"$TMP/$s/benchmark.err") || rc=$?
+    ticks=$(($(cpu_ticks "$s") - ticks_before))
+    # every row of the output (an LRANGE test's LPUSH fill too) ran n requests
+    rows=$(grep -c '^"[A-Z]' <<<"$out" || true)
     # --csv: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",
     # "p95_latency_ms","p99_latency_ms","max_latency_ms"
     while IFS= read -r line; do
@@ -396,6 +426,10 @@ run_one() {
             LAT[$key|p50]+="${f[4]:-} "
             LAT[$key|p99]+="${f[6]:-} "
             LAT[$key|max]+="${f[7]:-} "
+            if [[ $rows -gt 0 ]]; then
+                CPU[$key]+="$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$n" -v r="$rows" \
+                    'BEGIN { printf "%.3f", t / hz * 1e6 / (n * r) }') "
+            fi
             got=1
         fi
     done <<<"$out"
@@ -426,6 +460,7 @@ if section throughput; then
             done
         done
     done
+    for s in "${SIDES[@]}"; do pin_side "$s" "0-$(($(nproc) - 1))"; done
 fi
 
 # ------------------------------------------------------------------ probe
@@ -637,17 +672,27 @@ report_throughput() {
     echo
     echo "Requests per second from \`redis-benchmark -c $CLIENTS -r $RANDOM_KEYS\`, -n $N_P1 at -P 1"
     echo "and $N_P16 when pipelined; the median of $ROUNDS alternating rounds (k/$ROUNDS: the"
-    echo "test failed in the other rounds)."
+    echo "test failed in the other rounds). CPU is the server's own user + system time per"
+    echo "request over each redis-benchmark run (for LRANGE_* the run includes its LPUSH fill),"
+    echo "median of the rounds, from /proc/PID/stat: where redis-benchmark, one thread on the"
+    echo "same 2 cores, is what limits the rps, this is what still tells the servers apart."
+    if [[ $PIN == 1 ]]; then
+        echo "The server under test ran on CPU 0 and redis-benchmark on CPU 1 (PIN=1)."
+    fi
     echo
-    row test -P "oxidis rps" "redis rps" ratio
-    rule 5
+    row test -P "oxidis rps" "redis rps" ratio "oxidis CPU µs/req" "redis CPU µs/req" ratio
+    rule 8
     for p in "${pipeline_list[@]}"; do
         for key in "${LABELS[@]}"; do
             [[ ${key##*|} == "$p" ]] || continue
             label=${key%|*}
             mo=$(side_median oxidis "$p" "$label")
             mr=$(side_median redis "$p" "$label")
-            row "$label" "$p" "$(show "$mo")" "$(show "$mr")" "$(ratio "${mo% *}" "${mr% *}")"
+            local co cr
+            co=$(tr ' ' '\n' <<<"${CPU["oxidis|$p|$label"]:-}" | grep . | median || true)
+            cr=$(tr ' ' '\n' <<<"${CPU["redis|$p|$label"]:-}" | grep . | median || true)
+            row "$label" "$p" "$(show "$mo")" "$(show "$mr")" "$(ratio "${mo% *}" "${mr% *}")" \
+                "$(fmt %.2f "$co")" "$(fmt %.2f "$cr")" "$(ratio "$co" "$cr")"
         done
     done
 
