@@ -189,8 +189,8 @@ pub struct Server {
     /// The latest monotonic clock reading (ns). It is taken when a client's
     /// input has been read and after each command, so that one reading serves
     /// as a command's start, the previous command's end and the client's last
-    /// interaction: a clock read costs about 20 ns, a third of what a pipelined
-    /// GET costs in all, and Redis's TSC clock makes its own reads cheaper.
+    /// interaction. A read costs about 20 ns on our 2-core VM: the five a
+    /// pipelined GET used to make were 16% of the server's cycles under perf.
     pub now_ns: u64,
     pub start_unix_ms: i64,
     pub run_id: String,
