@@ -27,6 +27,10 @@ use crate::util::bytebuf::ByteBuf;
 
 /// Size of the header: encoding and length, two u32.
 const HEADER: usize = 8;
+/// The largest intset kept: a set converts to a hashtable rather than let its
+/// intset pass 1 GiB (as Redis 7.2 does), and RDB payloads bigger than that are
+/// refused. The blob's 32-bit `ByteBuf` could not hold 4 GiB anyway.
+pub const MAX_BYTES: usize = 1 << 30;
 /// Value widths (the `encoding` field): int16, int32, int64.
 pub const ENC_INT16: usize = 2;
 pub const ENC_INT32: usize = 4;
@@ -83,6 +87,8 @@ pub enum IntSetError {
     Empty,
     /// Values not strictly ascending (duplicates or disorder).
     Unsorted,
+    /// Bigger than `MAX_BYTES`.
+    TooBig,
 }
 
 impl fmt::Display for IntSetError {
@@ -93,6 +99,7 @@ impl fmt::Display for IntSetError {
             IntSetError::LengthMismatch => f.write_str("intset length does not match its size"),
             IntSetError::Empty => f.write_str("empty intset"),
             IntSetError::Unsorted => f.write_str("intset values out of order or duplicated"),
+            IntSetError::TooBig => f.write_str("intset bigger than 1 GiB"),
         }
     }
 }
@@ -340,6 +347,9 @@ impl IntSet {
         let len = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize;
         if (len as u64) * (width as u64) + HEADER as u64 != b.len() as u64 {
             return Err(IntSetError::LengthMismatch);
+        }
+        if b.len() > MAX_BYTES {
+            return Err(IntSetError::TooBig);
         }
         if len == 0 {
             return Err(IntSetError::Empty);

@@ -294,7 +294,7 @@ impl Set {
                 if !is.insert(v) {
                     return false;
                 }
-                if is.len() > max_intset {
+                if is.len() > max_intset || is.as_bytes().len() > intset::MAX_BYTES {
                     self.convert_to_hashtable();
                 }
                 true
