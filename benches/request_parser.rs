@@ -9,22 +9,12 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use oxidis::protocol::request::{ParseLimits, Parsed, RequestParser};
+use oxidis::protocol::resp::command as resp;
 
 const LIMITS: ParseLimits = ParseLimits {
     max_bulk_len: 512 * 1024 * 1024,
     authenticated: true,
 };
-
-/// A RESP multibulk frame of `args`.
-fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
 
 /// Parses every command of `buf` with a fresh parser; returns how many there were.
 fn parse_all(buf: &[u8]) -> usize {

@@ -4,19 +4,9 @@
 mod common;
 
 use common::TestServer;
+use oxidis::protocol::resp::command as resp;
 use std::io::{Read, Write};
 use std::time::Duration;
-
-/// Encodes one command as RESP.
-fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
 
 #[test]
 fn every_command_survives_odd_arguments() {

@@ -46,9 +46,7 @@ pub struct BaseOptions<'a> {
 
 fn bulk_count<W: Write>(w: &mut W, prefix: u8, n: usize) -> io::Result<()> {
     let mut b = Vec::with_capacity(24);
-    b.push(prefix);
-    crate::util::numbers::write_i64(&mut b, n as i64);
-    b.extend_from_slice(b"\r\n");
+    crate::protocol::resp::write_header(&mut b, prefix, n as i64);
     w.write_all(&b)
 }
 

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::command::{CmdError, CmdResult, Ctx};
 use crate::db::keyspace::notify;
-use crate::util::numbers::{parse_i64, write_i64};
+use crate::protocol::resp::{write_bulk, write_header};
+use crate::util::numbers::parse_i64;
 
 /// Cached connections are closed after this many idle seconds.
 const CACHE_TTL_SECS: i64 = 10;
@@ -60,20 +61,6 @@ fn socket_error(e: &std::io::Error, writing: bool) -> SocketError {
         writing,
         timed_out: matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
     }
-}
-
-fn bulk(out: &mut Vec<u8>, b: &[u8]) {
-    out.push(b'$');
-    write_i64(out, b.len() as i64);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(b);
-    out.extend_from_slice(b"\r\n");
-}
-
-fn array_header(out: &mut Vec<u8>, n: usize) {
-    out.push(b'*');
-    write_i64(out, n as i64);
-    out.extend_from_slice(b"\r\n");
 }
 
 /// One reply line from the target (without CRLF); empty means the peer closed.
@@ -257,17 +244,17 @@ fn transfer(
     let select = ctx.srv.persist.migrate.sockets[name].last_db != Some(req.db);
     let mut out = Vec::new();
     if let Some((user, pass)) = &req.auth {
-        array_header(&mut out, if user.is_some() { 3 } else { 2 });
-        bulk(&mut out, b"AUTH");
+        write_header(&mut out, b'*', if user.is_some() { 3 } else { 2 });
+        write_bulk(&mut out, b"AUTH");
         if let Some(u) = user {
-            bulk(&mut out, u);
+            write_bulk(&mut out, u);
         }
-        bulk(&mut out, pass);
+        write_bulk(&mut out, pass);
     }
     if select {
-        array_header(&mut out, 2);
-        bulk(&mut out, b"SELECT");
-        bulk(&mut out, req.db.to_string().as_bytes());
+        write_header(&mut out, b'*', 2);
+        write_bulk(&mut out, b"SELECT");
+        write_bulk(&mut out, req.db.to_string().as_bytes());
     }
     let now_ms = ctx.ks.now_ms;
     let mut sent: Vec<&[u8]> = Vec::new();
@@ -281,13 +268,13 @@ fn transfer(
             continue;
         };
         let payload = crate::rdb::dump_payload_with(&obj.value, ctx.srv.config.rdbcompression);
-        array_header(&mut out, if req.replace { 5 } else { 4 });
-        bulk(&mut out, b"RESTORE");
-        bulk(&mut out, key);
-        bulk(&mut out, ttl.to_string().as_bytes());
-        bulk(&mut out, &payload);
+        write_header(&mut out, b'*', if req.replace { 5 } else { 4 });
+        write_bulk(&mut out, b"RESTORE");
+        write_bulk(&mut out, key);
+        write_bulk(&mut out, ttl.to_string().as_bytes());
+        write_bulk(&mut out, &payload);
         if req.replace {
-            bulk(&mut out, b"REPLACE");
+            write_bulk(&mut out, b"REPLACE");
         }
         sent.push(key);
     }

@@ -134,9 +134,7 @@ impl Reply {
 
     #[inline]
     fn header(&mut self, prefix: u8, n: i64) {
-        self.buf.push(prefix);
-        write_i64(&mut self.buf, n);
-        self.buf.extend_from_slice(b"\r\n");
+        super::resp::write_header(&mut self.buf, prefix, n);
     }
 
     /// `+OK`
@@ -200,9 +198,7 @@ impl Reply {
         if !self.writing() {
             return;
         }
-        self.header(b'$', b.len() as i64);
-        self.buf.extend_from_slice(b);
-        self.buf.extend_from_slice(b"\r\n");
+        super::resp::write_bulk(&mut self.buf, b);
     }
 
     /// A bulk string holding the decimal form of `n`.

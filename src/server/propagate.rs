@@ -11,6 +11,7 @@
 //! `#TS:` annotations when enabled), which `crate::aof::flush` writes out.
 
 use crate::command::Argv;
+use crate::protocol::resp::write_command;
 
 /// The replication/AOF command stream.
 #[derive(Debug, Default)]
@@ -53,19 +54,6 @@ impl AofFeed {
             }
         }
         self.buf.extend_from_slice(encoded);
-    }
-}
-
-fn write_multibulk<'a, I: ExactSizeIterator<Item = &'a [u8]>>(out: &mut Vec<u8>, args: I) {
-    out.push(b'*');
-    crate::util::numbers::write_i64(out, args.len() as i64);
-    out.extend_from_slice(b"\r\n");
-    for a in args {
-        out.push(b'$');
-        crate::util::numbers::write_i64(out, a.len() as i64);
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -117,11 +105,11 @@ impl Propagator {
         let start = self.stream.len();
         if let Some(db) = db.filter(|&d| self.selected_db != Some(d)) {
             let n = db.to_string();
-            write_multibulk(&mut self.stream, [&b"SELECT"[..], n.as_bytes()].into_iter());
+            write_command(&mut self.stream, [&b"SELECT"[..], n.as_bytes()]);
             self.selected_db = Some(db);
         }
         let command_start = self.stream.len();
-        write_multibulk(&mut self.stream, args);
+        write_command(&mut self.stream, args);
         self.offset += (self.stream.len() - start) as u64;
         if self.aof.enabled {
             let end = if to_aof {

@@ -211,11 +211,7 @@ impl<'a> Payload<'a> {
     fn new(raw: &'a [u8]) -> Payload<'a> {
         let shared = (raw.len() >= SHARE_PAYLOAD_BYTES).then(|| {
             let mut enc = Vec::with_capacity(raw.len() + 16);
-            enc.push(b'$');
-            crate::util::numbers::write_i64(&mut enc, raw.len() as i64);
-            enc.extend_from_slice(b"\r\n");
-            enc.extend_from_slice(raw);
-            enc.extend_from_slice(b"\r\n");
+            crate::protocol::resp::write_bulk(&mut enc, raw);
             bytes::Bytes::from(enc)
         });
         Payload { raw, shared }
