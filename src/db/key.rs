@@ -88,6 +88,15 @@ impl Key {
             crate::alloc::size_class(self.heap_parts().1)
         }
     }
+
+    /// What `heap_size` is for a key of `len` bytes, without building it.
+    pub fn heap_size_for(len: usize) -> usize {
+        if len > INLINE_CAP {
+            crate::alloc::size_class(len)
+        } else {
+            0
+        }
+    }
 }
 
 impl Drop for Key {
@@ -205,6 +214,7 @@ mod tests {
             assert_eq!(k.as_bytes(), &bytes[..]);
             assert_eq!(k.is_inline(), n <= INLINE_CAP, "length {n}");
             assert_eq!(k.heap_size() == 0, n <= INLINE_CAP);
+            assert_eq!(k.heap_size(), Key::heap_size_for(n), "length {n}");
             let c = k.clone();
             assert_eq!(c, k);
             assert_eq!(Key::from(bytes.clone()), k);

@@ -3,7 +3,7 @@
 
 use crate::command::args::is_token;
 use crate::command::{CmdError, CmdResult, Ctx};
-use crate::db::key::{Key, INLINE_CAP};
+use crate::db::key::Key;
 use crate::server::connection::help_reply;
 use crate::types::RObj;
 
@@ -12,11 +12,7 @@ use crate::types::RObj;
 /// the expires entry (key handle, time, chain pointer) when it has a TTL.
 pub fn key_usage(key: &[u8], obj: &RObj, has_ttl: bool) -> usize {
     let handle = std::mem::size_of::<Key>();
-    let key_bytes = if key.len() > INLINE_CAP {
-        crate::alloc::size_class(key.len())
-    } else {
-        0
-    };
+    let key_bytes = Key::heap_size_for(key.len());
     let entry = handle + std::mem::size_of::<RObj>() + 8 + key_bytes;
     let expire_entry = if has_ttl {
         handle + 8 + 8 + key_bytes
