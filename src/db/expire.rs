@@ -1,8 +1,8 @@
 //! Expiry: the EXPIRE family of commands and the active expire cycle.
 //!
-//! Keys with a TTL live in each database's `expires` dict. Lazy expiry happens on
-//! access (`Keyspace::expire_if_needed`); the active cycle here samples `expires`
-//! incrementally (a SCAN cursor per database) so expired keys nobody reads are still
+//! Keys with a TTL are recorded in each database's `expires` index. Lazy expiry
+//! happens on access (`Keyspace::expire_if_needed`); the active cycle here samples
+//! `expires` incrementally (a cursor per database) so expired keys nobody reads are still
 //! reclaimed, repeating while more than 10% of a sample was stale and stopping when
 //! its time budget is spent — Redis's activeExpireCycle.
 
@@ -31,23 +31,25 @@ pub fn active_expire_cycle(ks: &mut Keyspace, budget_us: u64) {
             let mut expired: Vec<Vec<u8>> = Vec::new();
             let mut ttl_sum = 0i64;
             let mut ttl_count = 0i64;
-            let mut cursor = ks.dbs[db].expires_cursor;
-            // Scan buckets until enough keys were looked at (or a full pass is done).
-            loop {
-                cursor = ks.dbs[db].expires.scan(cursor, |k, &when| {
-                    sampled += 1;
-                    if when <= now {
-                        expired.push(k.to_vec());
-                    } else {
-                        ttl_sum += when - now;
-                        ttl_count += 1;
-                    }
-                });
-                if cursor == 0 || sampled >= KEYS_PER_LOOP {
-                    break;
+            // Walk down from the cursor (see db::ttl_index); 0 starts a new pass
+            // from the top.
+            let d = &ks.dbs[db];
+            let mut cursor = d.expires_cursor.min(d.expires.len());
+            if cursor == 0 {
+                cursor = d.expires.len();
+            }
+            let stop = cursor.saturating_sub(KEYS_PER_LOOP);
+            for pos in (stop..cursor).rev() {
+                let (k, when) = d.expires.at(pos);
+                sampled += 1;
+                if when <= now {
+                    expired.push(k.to_vec());
+                } else {
+                    ttl_sum += when - now;
+                    ttl_count += 1;
                 }
             }
-            ks.dbs[db].expires_cursor = cursor;
+            ks.dbs[db].expires_cursor = stop;
             for key in &expired {
                 if ks.dbs[db].remove(key).is_some() {
                     ks.stats.expired_keys += 1;

@@ -227,7 +227,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     if dst_exists {
         ctx.ks.dbs[db].remove(dst);
     }
-    ctx.ks.dbs[db].dict.insert(dst.into(), obj);
+    ctx.ks.dbs[db].insert(dst.into(), obj);
     if let Some(when) = expire {
         ctx.ks.dbs[db].set_expire(dst, when);
     }
@@ -281,7 +281,7 @@ pub fn move_(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     };
-    ctx.ks.dbs[dst].dict.insert(key.into(), obj);
+    ctx.ks.dbs[dst].insert(key.into(), obj);
     if let Some(when) = expire {
         ctx.ks.dbs[dst].set_expire(key, when);
     }
@@ -329,7 +329,7 @@ pub fn copy(ctx: &mut Ctx) -> CmdResult {
         }
         ctx.ks.dbs[dst_db].remove(dst_key);
     }
-    ctx.ks.dbs[dst_db].dict.insert(dst_key.into(), obj);
+    ctx.ks.dbs[dst_db].insert(dst_key.into(), obj);
     if let Some(when) = expire {
         ctx.ks.dbs[dst_db].set_expire(dst_key, when);
     }

@@ -11,23 +11,26 @@ pub mod generic;
 pub mod key;
 pub mod keyspace;
 pub mod lazyfree;
+pub mod ttl_index;
 
 use crate::types::RObj;
 use dict::Dict;
+use ttl_index::{TtlIndex, TtlSlot};
 
 pub use key::Key;
 
 /// One database.
 pub struct Db {
     pub id: usize,
-    /// Every key and its value.
+    /// Every key and its value. Read it freely; add and remove keys through `Db`'s
+    /// methods, which keep `expires` in step with each `RObj::ttl_slot`.
     pub dict: Dict<Key, RObj>,
     /// Keys with a time to live: absolute unix time in milliseconds.
-    pub expires: Dict<Key, i64>,
+    pub expires: TtlIndex,
     /// Average TTL of the keys active expiry sampled, for INFO keyspace.
     pub avg_ttl: i64,
-    /// Where active expiry resumes its scan of `expires`.
-    pub expires_cursor: u64,
+    /// Where active expiry resumes its downward walk of `expires`.
+    pub expires_cursor: usize,
 }
 
 impl Db {
@@ -35,7 +38,7 @@ impl Db {
         Db {
             id,
             dict: Dict::new(),
-            expires: Dict::new(),
+            expires: TtlIndex::default(),
             avg_ttl: 0,
             expires_cursor: 0,
         }
@@ -52,39 +55,67 @@ impl Db {
 
     /// The absolute expire time of `key` in ms, if it has one.
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
-        self.expires.get(key).copied()
+        // Most databases have no TTLs: skip hashing the key for nothing.
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expire_of_obj(self.dict.get(key)?)
+    }
+
+    /// The expire time of an object stored in this database.
+    pub fn expire_of_obj(&self, obj: &RObj) -> Option<i64> {
+        self.expires.when(obj.ttl_slot)
     }
 
     /// True when `key` has a TTL that passed at `now_ms`.
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
-        // Most databases have no TTLs: skip hashing the key for nothing.
-        if self.expires.is_empty() {
-            return false;
-        }
-        matches!(self.expires.get(key), Some(&when) if when <= now_ms)
+        matches!(self.expire_of(key), Some(when) if when <= now_ms)
     }
 
-    /// Sets the expire of an existing key.
+    /// Sets the expire of an existing key (nothing happens to a missing one).
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
-        if let Some(slot) = self.expires.get_mut(key) {
-            *slot = when_ms;
+        let Some(obj) = self.dict.get_mut(key) else {
+            debug_assert!(false, "set_expire on a missing key");
+            return;
+        };
+        if obj.ttl_slot.is_none() {
+            obj.ttl_slot = self.expires.push(key.into(), when_ms);
         } else {
-            self.expires.insert(key.into(), when_ms);
+            self.expires.set_when(obj.ttl_slot, when_ms);
         }
     }
 
     /// Removes the TTL of `key`; true when it had one.
     pub fn remove_expire(&mut self, key: &[u8]) -> bool {
-        self.expires.remove(key).is_some()
+        let Some(obj) = self.dict.get_mut(key) else {
+            return false;
+        };
+        let slot = std::mem::replace(&mut obj.ttl_slot, TtlSlot::NONE);
+        self.forget_ttl(slot);
+        !slot.is_none()
+    }
+
+    /// Drops the index record at `slot` and tells the key moved into it.
+    fn forget_ttl(&mut self, slot: TtlSlot) {
+        if let Some(moved) = self.expires.swap_remove(slot) {
+            match self.dict.get_mut(&moved[..]) {
+                Some(obj) => obj.ttl_slot = slot,
+                None => debug_assert!(false, "TTL index names a missing key"),
+            }
+        }
     }
 
     /// Adds or overwrites `key` with one lookup; true when it existed. Overwriting
     /// drops the TTL unless `keep_ttl`.
-    pub fn set(&mut self, key: &[u8], obj: RObj, keep_ttl: bool) -> bool {
+    pub fn set(&mut self, key: &[u8], mut obj: RObj, keep_ttl: bool) -> bool {
+        obj.ttl_slot = TtlSlot::NONE;
         if let Some(slot) = self.dict.get_mut(key) {
+            let old_ttl = slot.ttl_slot;
             *slot = obj;
-            if !keep_ttl && !self.expires.is_empty() {
-                self.expires.remove(key);
+            if keep_ttl {
+                slot.ttl_slot = old_ttl;
+            } else {
+                self.forget_ttl(old_ttl);
             }
             true
         } else {
@@ -93,12 +124,29 @@ impl Db {
         }
     }
 
-    /// Removes `key` and its TTL; returns the old object.
-    pub fn remove(&mut self, key: &[u8]) -> Option<RObj> {
-        let (_, obj) = self.dict.remove(key)?;
-        if !self.expires.is_empty() {
-            self.expires.remove(key);
+    /// Stores `key` with one dict walk, dropping any TTL an existing key had.
+    pub fn insert(&mut self, key: Key, mut obj: RObj) {
+        obj.ttl_slot = TtlSlot::NONE;
+        if let Some(old) = self.dict.insert(key, obj) {
+            self.forget_ttl(old.ttl_slot);
         }
+    }
+
+    /// Adds a key known to be absent, with its expire time if any (RDB loading,
+    /// DEBUG POPULATE): one dict walk, no lookup first.
+    pub fn insert_new(&mut self, key: Key, mut obj: RObj, expire: Option<i64>) {
+        obj.ttl_slot = match expire {
+            Some(when) => self.expires.push(key.clone(), when),
+            None => TtlSlot::NONE,
+        };
+        self.dict.insert_new(key, obj);
+    }
+
+    /// Removes `key` and its TTL; returns the old object, no longer indexed.
+    pub fn remove(&mut self, key: &[u8]) -> Option<RObj> {
+        let (_, mut obj) = self.dict.remove(key)?;
+        let slot = std::mem::replace(&mut obj.ttl_slot, TtlSlot::NONE);
+        self.forget_ttl(slot);
         Some(obj)
     }
 
@@ -114,5 +162,115 @@ impl Db {
         self.avg_ttl = 0;
         self.expires_cursor = 0;
         n
+    }
+
+    /// Checks that every TTL record and every `RObj::ttl_slot` name each other.
+    #[cfg(test)]
+    pub fn check_ttl_index(&self) {
+        let indexed = self
+            .dict
+            .iter()
+            .filter(|(_, o)| !o.ttl_slot.is_none())
+            .count();
+        assert_eq!(indexed, self.expires.len());
+        for pos in 0..self.expires.len() {
+            let (key, _) = self.expires.at(pos);
+            let obj = self.dict.get(&key[..]).expect("indexed key is in the dict");
+            assert_eq!(obj.ttl_slot.position(), Some(pos));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::string::RStr;
+    use crate::types::Value;
+
+    fn obj(v: &[u8]) -> RObj {
+        RObj::new(Value::Str(RStr::from_bytes(v)), 0)
+    }
+
+    #[test]
+    fn ttl_follows_its_key_through_every_write_path() {
+        let mut db = Db::new(0);
+        db.set(b"a", obj(b"1"), false);
+        db.set(b"b", obj(b"2"), false);
+        db.set_expire(b"a", 100);
+        db.set_expire(b"b", 200);
+        assert_eq!(db.expire_of(b"a"), Some(100));
+        // KEEPTTL keeps it, a plain overwrite drops it.
+        db.set(b"a", obj(b"x"), true);
+        assert_eq!(db.expire_of(b"a"), Some(100));
+        db.set(b"a", obj(b"y"), false);
+        assert_eq!(db.expire_of(b"a"), None);
+        assert_eq!(db.expire_of(b"b"), Some(200));
+        db.check_ttl_index();
+        // A removed object carries no slot into its next home.
+        let moved = db.remove(b"b").unwrap();
+        assert!(moved.ttl_slot.is_none());
+        db.insert(b"c"[..].into(), moved);
+        assert_eq!(db.expire_of(b"c"), None);
+        // A clone (COPY) is not indexed either.
+        db.set_expire(b"c", 300);
+        let copy = db.dict.get(&b"c"[..]).unwrap().clone();
+        assert!(copy.ttl_slot.is_none());
+        db.insert(b"a"[..].into(), copy);
+        assert!(db.is_expired(b"c", 300) && !db.is_expired(b"c", 299));
+        assert!(!db.is_expired(b"a", i64::MAX));
+        assert!(db.remove_expire(b"c") && !db.remove_expire(b"c"));
+        db.check_ttl_index();
+        assert!(db.expires.is_empty());
+    }
+
+    #[test]
+    fn ttl_index_stays_consistent_under_random_churn() {
+        let mut db = Db::new(0);
+        let mut model = std::collections::HashMap::new();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for step in 0..20_000i64 {
+            let key = format!("key:{}", rand(500));
+            let k = key.as_bytes();
+            match rand(6) {
+                0 => {
+                    db.set(k, obj(b"v"), false);
+                    model.insert(key, None);
+                }
+                1 if model.contains_key(&key) => {
+                    db.set_expire(k, step);
+                    model.insert(key, Some(step));
+                }
+                2 => {
+                    assert_eq!(db.remove(k).is_some(), model.remove(&key).is_some());
+                }
+                3 => {
+                    let had = model.get(&key).copied().flatten().is_some();
+                    assert_eq!(db.remove_expire(k), had);
+                    if let Some(v) = model.get_mut(&key) {
+                        *v = None;
+                    }
+                }
+                4 if model.contains_key(&key) => {
+                    db.set(k, obj(b"w"), true);
+                }
+                _ => {
+                    db.insert(key.as_bytes().into(), obj(b"z"));
+                    model.insert(key, None);
+                }
+            }
+            if step % 997 == 0 {
+                db.check_ttl_index();
+            }
+        }
+        db.check_ttl_index();
+        for (key, when) in &model {
+            assert_eq!(db.expire_of(key.as_bytes()), *when, "{key}");
+        }
     }
 }

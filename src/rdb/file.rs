@@ -62,7 +62,7 @@ pub fn save<W: Write>(w: &mut W, dbs: &[Db], opts: &SaveOptions) -> io::Result<S
         write_len(&mut out, db.dict.len() as u64)?;
         write_len(&mut out, db.expires.len() as u64)?;
         for (key, obj) in db.dict.iter() {
-            if let Some(&when) = db.expires.get(&key[..]) {
+            if let Some(when) = db.expire_of_obj(obj) {
                 out.put(&[RDB_OPCODE_EXPIRETIME_MS])?;
                 write_millis(&mut out, when)?;
             }
@@ -190,9 +190,9 @@ pub fn load<R: BufRead>(
                 let db_size = r.read_len()?;
                 let expires_size = r.read_len()?;
                 if let Some(db) = dbs.get_mut(db_index) {
+                    // The TTL index grows in chunks and needs no hint.
+                    let _ = expires_size;
                     db.dict.expand(db_size.min(RESIZE_HINT_CAP) as usize);
-                    db.expires
-                        .expand(expires_size.min(RESIZE_HINT_CAP) as usize);
                 }
                 continue;
             }
@@ -277,11 +277,7 @@ pub fn load<R: BufRead>(
             Some(secs) if !lfu => lru_from_idle(lru_clock, secs),
             _ => lru_clock,
         };
-        let key: crate::db::Key = key.into();
-        if let Some(when) = when {
-            db.expires.insert_new(key.clone(), when);
-        }
-        db.dict.insert_new(key, RObj::new(value, lru));
+        db.insert_new(key.into(), RObj::new(value, lru), when);
         report.keys_loaded += 1;
         if opts.key_load_delay_us != 0 {
             super::debug_delay(opts.key_load_delay_us);
@@ -520,13 +516,11 @@ mod tests {
     #[test]
     fn saved_layout_is_redis_layout() {
         let mut dbs = dbs(4);
-        dbs[3].dict.insert_new(
+        dbs[3].insert_new(
             b"k".to_vec().into(),
             RObj::new(Value::Str(RStr::from_bytes(b"v")), 0),
+            Some(0x0102030405),
         );
-        dbs[3]
-            .expires
-            .insert_new(b"k".to_vec().into(), 0x0102030405);
         let aux = [(&b"redis-ver"[..], b"7.0.15".to_vec())];
         let opts = SaveOptions {
             compression: true,

@@ -358,7 +358,7 @@ pub fn debug(ctx: &mut Ctx) -> CmdResult {
             let mut text = String::from("[Dictionary HT]\n");
             d.dict.write_stats(&mut text, true);
             text.push_str("[Expires HT]\n");
-            d.expires.write_stats(&mut text, true);
+            d.expires.write_stats(&mut text);
             ctx.reply.verbatim(text.as_bytes(), "txt");
             Ok(())
         }
@@ -525,7 +525,7 @@ fn debug_populate(ctx: &mut Ctx) -> CmdResult {
             val.resize(size, 0);
         }
         let obj = RObj::new(Value::Str(RStr::from_bytes(&val)), ctx.ks.lru_clock);
-        ctx.ks.dbs[db].dict.insert(key.as_slice().into(), obj);
+        ctx.ks.dbs[db].insert_new(key.as_slice().into(), obj, None);
     }
     ctx.reply.ok();
     Ok(())

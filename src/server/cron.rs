@@ -59,12 +59,8 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
     for db in ks.dbs.iter_mut() {
         db.dict.shrink_if_needed();
         db.expires.shrink_if_needed();
-        if srv.config.activerehashing {
-            if db.dict.is_rehashing() {
-                db.dict.rehash_for_micros(1000);
-            } else if db.expires.is_rehashing() {
-                db.expires.rehash_for_micros(1000);
-            }
+        if srv.config.activerehashing && db.dict.is_rehashing() {
+            db.dict.rehash_for_micros(1000);
         }
     }
 

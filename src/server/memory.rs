@@ -71,7 +71,7 @@ pub fn memory_stats(ctx: &mut Ctx) -> CmdResult {
             (
                 i,
                 d.dict.mem_overhead() as i64,
-                d.expires.mem_overhead() as i64,
+                d.expires.mem_usage() as i64,
             )
         })
         .collect();

@@ -17,6 +17,7 @@ pub mod sort;
 pub mod string;
 pub mod zset;
 
+use crate::db::ttl_index::TtlSlot;
 use crate::util::sha1::Sha1;
 use string::RStr;
 
@@ -111,16 +112,30 @@ value_type!(hash::Hash, Hash);
 value_type!(set::Set, Set);
 value_type!(zset::ZSet, ZSet);
 
-/// A stored object: the value and its access clock (LRU seconds or LFU counter).
-#[derive(Debug, Clone)]
+/// A stored object: the value, its access clock (LRU seconds or LFU counter) and
+/// where its database's TTL index records its expire time.
+#[derive(Debug)]
 pub struct RObj {
     pub value: Value,
     /// LRU clock (seconds, 24 bits like Redis) of the last access.
     pub lru: u32,
+    /// Set and read only by `db::Db`, which keeps it and the index in step.
+    pub ttl_slot: TtlSlot,
 }
 
 impl RObj {
     pub fn new(value: Value, lru: u32) -> RObj {
-        RObj { value, lru }
+        RObj {
+            value,
+            lru,
+            ttl_slot: TtlSlot::NONE,
+        }
+    }
+}
+
+/// A copy is a new object that no TTL index knows yet (COPY sets its own TTL).
+impl Clone for RObj {
+    fn clone(&self) -> RObj {
+        RObj::new(self.value.clone(), self.lru)
     }
 }
