@@ -8,14 +8,15 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `process_id` INFO reports on `port`, if a server answers there.
-fn server_pid(port: u16) -> Option<u32> {
+/// The `process_id` INFO reports on `port`, once the server there has finished
+/// loading its data (it answers INFO, but not GET, while it loads).
+fn ready_server_pid(port: u16) -> Option<u32> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
-    s.write_all(b"INFO server\r\n").ok()?;
+    s.write_all(b"INFO server persistence\r\n").ok()?;
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&out).contains("process_id:") || !out.ends_with(b"\r\n") {
+    while !String::from_utf8_lossy(&out).contains("loading:") || !out.ends_with(b"\r\n") {
         let n = s.read(&mut buf).ok()?;
         if n == 0 {
             break;
@@ -23,6 +24,9 @@ fn server_pid(port: u16) -> Option<u32> {
         out.extend_from_slice(&buf[..n]);
     }
     let text = String::from_utf8_lossy(&out);
+    if !text.lines().any(|l| l.trim() == "loading:0") {
+        return None;
+    }
     let line = text.lines().find(|l| l.starts_with("process_id:"))?;
     line["process_id:".len()..].trim().parse().ok()
 }
@@ -79,7 +83,7 @@ impl TestServer {
                 if !matches!(child.try_wait(), Ok(None)) {
                     break;
                 }
-                if server_pid(port) == Some(child.id()) {
+                if ready_server_pid(port) == Some(child.id()) {
                     return TestServer { child, port, dir };
                 }
                 std::thread::sleep(Duration::from_millis(20));
