@@ -33,7 +33,13 @@
 #               every single PING/GET it sends: p50/p99/p99.9/max and how many
 #               took over 2 ms (issue #6's target: none, thanks to incremental
 #               rehashing). One writer by default: with more, on 2 cores, the
-#               probe measures the scheduler more than the server.
+#               probe measures the scheduler more than the server. With PIN=1
+#               the server runs on CPU 0 and the probe on CPU 1, and the timing
+#               thread asks for SCHED_FIFO (PROBE_REALTIME=yes; it needs root or
+#               CAP_SYS_NICE, and the report says whether it got it): at normal
+#               priority a reply waits behind the probe's own writer thread for
+#               up to the scheduler's wakeup granularity, 3-4 ms, whichever
+#               server sent it.
 #   snapshot    BGSAVE of $SNAPSHOT_KEYS keys (DEBUG POPULATE) on a fresh
 #               server: fork time (INFO latest_fork_usec), time from BGSAVE
 #               until INFO says it is done, RDB file size, and the extra memory:
@@ -65,6 +71,7 @@
 #               LARGE_TESTS [set,get]  LARGE_SIZE [1024]  (empty LARGE_TESTS disables)
 #               LATENCY_TESTS [SET,GET] (test names as redis-benchmark prints them)
 #   probe:      PROBE_KEYS [5000000]   PROBE_WRITERS [1]   PROBE_PIPELINE [100]
+#               PROBE_REALTIME [yes]
 #   snapshot:   SNAPSHOT_KEYS [5000000]   SNAPSHOT_WRITES [1]   SAMPLE_MS [20]
 #   BENCH_TIMEOUT [300] (seconds for each redis-benchmark run, load, probe, save)
 set -euo pipefail
@@ -77,7 +84,7 @@ ROOT=$OXIDIS_ROOT
 KNOBS=(OXIDIS_SERVER_BIN REDIS_SERVER_BIN LATENCY_PROBE_BIN SECTIONS OUTPUT
     MEM_KEYS MEM_HASHES MEM_TTL_KEYS MEM_SETS
     PIN ROUNDS CLIENTS RANDOM_KEYS N_P1 N_P16 PIPELINES TESTS LARGE_TESTS LARGE_SIZE LATENCY_TESTS
-    PROBE_KEYS PROBE_WRITERS PROBE_PIPELINE SNAPSHOT_KEYS SNAPSHOT_WRITES SAMPLE_MS BENCH_TIMEOUT)
+    PROBE_KEYS PROBE_WRITERS PROBE_PIPELINE PROBE_REALTIME SNAPSHOT_KEYS SNAPSHOT_WRITES SAMPLE_MS BENCH_TIMEOUT)
 GIVEN=()
 for k in "${KNOBS[@]}"; do
     if [[ -n ${!k+x} ]]; then
@@ -111,6 +118,7 @@ LATENCY_TESTS=${LATENCY_TESTS:-SET,GET}
 PROBE_KEYS=${PROBE_KEYS:-5000000}
 PROBE_WRITERS=${PROBE_WRITERS:-1}
 PROBE_PIPELINE=${PROBE_PIPELINE:-100}
+PROBE_REALTIME=${PROBE_REALTIME:-yes}
 SNAPSHOT_KEYS=${SNAPSHOT_KEYS:-5000000}
 SNAPSHOT_WRITES=${SNAPSHOT_WRITES:-1}
 SAMPLE_MS=${SAMPLE_MS:-20}
@@ -467,11 +475,13 @@ fi
 # PROBE["SIDE|field"]: the latency_probe's name=value output.
 declare -A PROBE=()
 
-# probe_args SIDE KEYS WRITERS — sets PROBE_ARGS to the latency probe's
-# command line against SIDE.
+# probe_args SIDE KEYS WRITERS [PINNED] — sets PROBE_ARGS to the latency
+# probe's command line against SIDE; with PINNED=1 it runs on CPU 1.
 probe_args() {
-    PROBE_ARGS=(timeout "$BENCH_TIMEOUT" "$PROBE_BIN" --port "${PORT[$1]}" --keys "$2"
-        --writers "$3" --pipeline "$PROBE_PIPELINE")
+    PROBE_ARGS=(timeout "$BENCH_TIMEOUT")
+    [[ ${4:-0} != 1 ]] || PROBE_ARGS+=(taskset -c 1)
+    PROBE_ARGS+=("$PROBE_BIN" --port "${PORT[$1]}" --keys "$2" --writers "$3"
+        --pipeline "$PROBE_PIPELINE" --realtime "$PROBE_REALTIME")
 }
 
 # read_probe SIDE PREFIX FILE — store the probe's name=value line in FILE as
@@ -490,7 +500,8 @@ if section probe && [[ $PROBE_KEYS -gt 0 ]]; then
         fresh_side "$s"
         log "probe: $s: SET $PROBE_KEYS keys, timing every PING/GET"
         rc=0
-        probe_args "$s" "$PROBE_KEYS" "$PROBE_WRITERS"
+        [[ $PIN != 1 ]] || pin_side "$s" 0
+        probe_args "$s" "$PROBE_KEYS" "$PROBE_WRITERS" "$PIN"
         "${PROBE_ARGS[@]}" >"$TMP/$s/probe.out" 2>>"$TMP/$s/probe.err" || rc=$?
         if ! read_probe "$s" "" "$TMP/$s/probe.out"; then
             log "probe: $s: latency_probe failed (exit $rc)"
@@ -724,6 +735,11 @@ report_probe() {
     echo "\`examples/latency_probe.rs\` on a fresh server: SET of $PROBE_KEYS keys in pipelines of"
     echo "$PROBE_PIPELINE from $PROBE_WRITERS writer thread(s), while one client sends PING and GET one"
     echo "at a time and times each. Issue #6's target: no request on oxidis waits more than 2 ms."
+    if [[ $PIN == 1 ]]; then
+        echo "The server ran on CPU 0 and the probe on CPU 1 (PIN=1)."
+    fi
+    echo "The timing thread's scheduling policy (PROBE_REALTIME=$PROBE_REALTIME):" \
+        "oxidis run ${PROBE[oxidis|timer_sched]:-n/a}, redis run ${PROBE[redis|timer_sched]:-n/a}."
     echo
     row figure oxidis redis ratio
     rule 4
