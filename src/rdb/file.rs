@@ -188,10 +188,9 @@ pub fn load<R: BufRead>(
             }
             RDB_OPCODE_RESIZEDB => {
                 let db_size = r.read_len()?;
-                let expires_size = r.read_len()?;
+                // The TTL index grows in chunks and needs no size hint.
+                let _expires_size = r.read_len()?;
                 if let Some(db) = dbs.get_mut(db_index) {
-                    // The TTL index grows in chunks and needs no hint.
-                    let _ = expires_size;
                     db.dict.expand(db_size.min(RESIZE_HINT_CAP) as usize);
                 }
                 continue;
