@@ -39,10 +39,11 @@
 //! * **Reads don't rehash.** [`Dict::get`] takes `&self` so callers can hold
 //!   several values at once (e.g. `SUNION k1 k2`); [`Dict::find`],
 //!   [`Dict::get_mut`], inserts and removes do the rehash step.
-//! * **Hashing** uses std's SipHash with a per-process random seed (one
-//!   `RandomState` created on first use and shared by every dict, as is the
+//! * **Hashing** is Redis's SipHash-1-2 with a per-process random key
+//!   (`util::siphash`, created on first use and shared by every dict, as is the
 //!   thread's sampling PRNG: a dict per small set or hash stays 72 bytes).
 
+use crate::util::siphash::process_hasher;
 use std::alloc::{self, Layout};
 use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
@@ -51,7 +52,6 @@ use std::hash::{BuildHasher, Hash};
 use std::iter::{Chain, FusedIterator};
 use std::mem;
 use std::slice;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Initial (and minimum) number of buckets of an allocated table.
@@ -140,14 +140,6 @@ pub fn set_resize_allowed(allowed: bool) {
     } else {
         ResizePolicy::Avoid
     });
-}
-
-/// The per-process hash seed, created once and shared by every dict (so a
-/// dict does not carry 16 bytes of it: small sets and hashes are many).
-#[inline]
-fn process_hasher() -> &'static RandomState {
-    static SEED: OnceLock<RandomState> = OnceLock::new();
-    SEED.get_or_init(RandomState::new)
 }
 
 thread_local! {

@@ -46,7 +46,6 @@ use std::cmp::Ordering;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::mem::size_of;
-use std::sync::OnceLock;
 
 use crate::db::dict::{resize_policy, ResizePolicy};
 
@@ -289,10 +288,9 @@ impl Moved {
     }
 }
 
-/// The member hash (SipHash with a per-process key, like the keyspace dict).
+/// The member hash (SipHash-1-2 with the per-process key, like the keyspace dict).
 fn hash(ele: &[u8]) -> u64 {
-    static SEED: OnceLock<RandomState> = OnceLock::new();
-    SEED.get_or_init(RandomState::new).hash_one(ele)
+    crate::util::siphash::process_hasher().hash_one(ele)
 }
 
 #[inline]

@@ -4,6 +4,7 @@ pub mod glob;
 pub mod numbers;
 pub mod repr;
 pub mod sha1;
+pub mod siphash;
 pub mod splitargs;
 
 /// An I/O error as C's strerror() words it ("No such file or directory"), the way
