@@ -34,7 +34,7 @@
 #               took over 2 ms (issue #6's target: none, thanks to incremental
 #               rehashing). One writer by default: with more, on 2 cores, the
 #               probe measures the scheduler more than the server. With PIN=1
-#               the server runs on CPU 0 and the probe on CPU 1, and the timing
+#               the server runs on CPU 0 and the probe on CPU 1. The timing
 #               thread asks for SCHED_FIFO (PROBE_REALTIME=yes; it needs root or
 #               CAP_SYS_NICE, and the report says whether it got it): at normal
 #               priority a reply waits behind the probe's own writer thread for
@@ -187,10 +187,14 @@ trap 'exit 143' TERM
 # port_in_use PORT — true if something accepts connections on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# pick_port — a free port below the ephemeral range, so no client socket of
+# this run (redis-benchmark opens thousands) can hold it when a server binds.
 pick_port() {
-    local p tries=0
+    local p tries=0 ephemeral_low=32768
+    read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    ((ephemeral_low > 11000)) || die "ephemeral ports start at $ephemeral_low: no room below"
     while ((tries++ < 200)); do
-        p=$((20000 + RANDOM % 20000))
+        p=$((10000 + RANDOM % (ephemeral_low - 10000)))
         if ! port_in_use "$p" && [[ " ${PORT[*]-} " != *" $p "* ]]; then
             echo "$p"
             return 0
