@@ -22,12 +22,13 @@
 //! - `protocol`: RESP and inline request parsing; the reply writer.
 //! - `command`: the command table (generated from Redis's command specs), the
 //!   argument cursor, the handler context, central dispatch and errors.
-//! - `db`: databases, the incrementally rehashed dict with SCAN cursors, expiry,
-//!   the keyspace commands.
+//! - `db`: databases, the incrementally rehashed dict with SCAN cursors, the TTL
+//!   index and expiry, the keyspace commands.
 //! - `types`: one module per data type with its encodings and commands.
 //! - `server`: the reactor, clients, the timer wheel, cron, connection and admin
 //!   commands, INFO.
-//! - `util`: Redis-exact number parsing/formatting, glob matching, quoting, SHA-1.
+//! - `util`: Redis-exact number parsing/formatting, glob matching, quoting, SHA-1,
+//!   the dicts' SipHash-1-2.
 //! - `rdb`: the RDB byte format (snapshots and DUMP payloads).
 //! - `persist`: SAVE/BGSAVE by fork, loading, DUMP/RESTORE.
 //! - `aof`: the multi-part append only file: writing and fsyncing it before replies
