@@ -184,31 +184,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# port_in_use PORT — true if something accepts connections on 127.0.0.1:PORT.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# pick_port — a free port below the ephemeral range, so no client socket of
-# this run (redis-benchmark opens thousands) can hold it when a server binds.
-pick_port() {
-    local p tries=0 ephemeral_low=32768
-    read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
-    ((ephemeral_low > 11000)) || die "ephemeral ports start at $ephemeral_low: no room below"
-    while ((tries++ < 200)); do
-        p=$((10000 + RANDOM % (ephemeral_low - 10000)))
-        if ! port_in_use "$p" && [[ " ${PORT[*]-} " != *" $p "* ]]; then
-            echo "$p"
-            return 0
-        fi
-    done
-    die "no free port found"
-}
-
 cli() { timeout 60 redis-cli -h 127.0.0.1 -p "${PORT[$1]}" "${@:2}"; }
 
 # start_side SIDE — start (or restart) SIDE's server on its port and wait for PONG.
 start_side() {
     local s=$1 i
-    [[ -n ${PORT[$s]:-} ]] || PORT[$s]=$(pick_port)
+    [[ -n ${PORT[$s]:-} ]] || PORT[$s]=$(pick_port "${PORT[@]}")
     port_in_use "${PORT[$s]}" && die "port ${PORT[$s]} for $s is already in use"
     mkdir -p "$TMP/$s"
     (cd "$TMP/$s" && exec "${BIN[$s]}" --port "${PORT[$s]}" --bind 127.0.0.1 --save '' \

@@ -55,3 +55,23 @@ ensure_cmds() {
             || die "command ${spec%%:*} still missing after installing ${spec#*:}"
     done
 }
+
+# port_in_use PORT — true if something accepts connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_port [TAKEN...] — a free port, not among TAKEN, below the ephemeral range,
+# so no client socket (redis-benchmark opens thousands) can hold it when a server
+# binds it.
+pick_port() {
+    local p tries=0 ephemeral_low=32768
+    read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+    ((ephemeral_low > 11000)) || die "ephemeral ports start at $ephemeral_low: no room below"
+    while ((tries++ < 200)); do
+        p=$((10000 + RANDOM % (ephemeral_low - 10000)))
+        if ! port_in_use "$p" && [[ " $* " != *" $p "* ]]; then
+            echo "$p"
+            return 0
+        fi
+    done
+    die "no free port found"
+}
