@@ -227,10 +227,7 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> CmdResult {
     if dst_exists {
         ctx.ks.dbs[db].remove(dst);
     }
-    ctx.ks.dbs[db].insert(dst.into(), obj);
-    if let Some(when) = expire {
-        ctx.ks.dbs[db].set_expire(dst, when);
-    }
+    ctx.ks.dbs[db].insert(dst.into(), obj, expire);
     ctx.ks.signal_ready(db, dst);
     ctx.ks.modified(db, src);
     ctx.ks.modified(db, dst);
@@ -281,10 +278,7 @@ pub fn move_(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     };
-    ctx.ks.dbs[dst].insert(key.into(), obj);
-    if let Some(when) = expire {
-        ctx.ks.dbs[dst].set_expire(key, when);
-    }
+    ctx.ks.dbs[dst].insert(key.into(), obj, expire);
     ctx.ks.signal_ready(dst, key);
     ctx.ks.modified(src, key);
     ctx.ks.modified(dst, key);
@@ -329,10 +323,7 @@ pub fn copy(ctx: &mut Ctx) -> CmdResult {
         }
         ctx.ks.dbs[dst_db].remove(dst_key);
     }
-    ctx.ks.dbs[dst_db].insert(dst_key.into(), obj);
-    if let Some(when) = expire {
-        ctx.ks.dbs[dst_db].set_expire(dst_key, when);
-    }
+    ctx.ks.dbs[dst_db].insert(dst_key.into(), obj, expire);
     ctx.ks.signal_ready(dst_db, dst_key);
     ctx.ks.modified(dst_db, dst_key);
     ctx.ks.notify(notify::GENERIC, "copy_to", dst_key, dst_db);

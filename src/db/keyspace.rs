@@ -266,7 +266,7 @@ impl Keyspace {
     /// Adds a key known to be absent and raises the `new` event.
     pub fn add(&mut self, db: usize, key: &[u8], value: Value) {
         let obj = RObj::new(value, self.lru_clock);
-        self.dbs[db].insert(key.into(), obj);
+        self.dbs[db].insert(key.into(), obj, None);
         self.notify(notify::NEW, "new", key, db);
         self.modified(db, key);
     }

@@ -129,10 +129,13 @@ impl Db {
         }
     }
 
-    /// Stores `key` with one dict walk, dropping any TTL an existing key had.
-    pub fn insert(&mut self, key: Key, mut obj: RObj) {
-        obj.ttl_slot = TtlSlot::NONE;
+    /// Stores `key` with one dict walk and `expire` as its TTL, dropping any TTL
+    /// an existing key had (RENAME, MOVE, COPY, new keys).
+    pub fn insert(&mut self, key: Key, mut obj: RObj, expire: Option<i64>) {
+        obj.ttl_slot = self.index_ttl(&key, expire);
         if let Some(old) = self.dict.insert(key, obj) {
+            // If the record just pushed is the last one, it moves into the old
+            // slot, and the new object (already in the dict) learns it.
             self.forget_ttl(old.ttl_slot);
         }
     }
@@ -140,11 +143,16 @@ impl Db {
     /// Adds a key known to be absent, with its expire time if any (RDB loading,
     /// DEBUG POPULATE): one dict walk, no lookup first.
     pub fn insert_new(&mut self, key: Key, mut obj: RObj, expire: Option<i64>) {
-        obj.ttl_slot = match expire {
+        obj.ttl_slot = self.index_ttl(&key, expire);
+        self.dict.insert_new(key, obj);
+    }
+
+    /// Records `expire` for `key`, about to be stored: the slot its `RObj` holds.
+    fn index_ttl(&mut self, key: &Key, expire: Option<i64>) -> TtlSlot {
+        match expire {
             Some(when) => self.expires.push(key.clone(), when),
             None => TtlSlot::NONE,
-        };
-        self.dict.insert_new(key, obj);
+        }
     }
 
     /// Removes `key` and its TTL; returns the old object, no longer indexed.
@@ -214,13 +222,13 @@ mod tests {
         // A removed object carries no slot into its next home.
         let moved = db.remove(b"b").unwrap();
         assert!(moved.ttl_slot.is_none());
-        db.insert(b"c"[..].into(), moved);
+        db.insert(b"c"[..].into(), moved, None);
         assert_eq!(db.expire_of(b"c"), None);
         // A clone (COPY) is not indexed either.
         db.set_expire(b"c", 300);
         let copy = db.dict.get(&b"c"[..]).unwrap().clone();
         assert!(copy.ttl_slot.is_none());
-        db.insert(b"a"[..].into(), copy);
+        db.insert(b"a"[..].into(), copy, None);
         assert!(db.is_expired(b"c", 300) && !db.is_expired(b"c", 299));
         assert!(!db.is_expired(b"a", i64::MAX));
         assert!(db.remove_expire(b"c") && !db.remove_expire(b"c"));
@@ -242,7 +250,7 @@ mod tests {
         for step in 0..20_000i64 {
             let key = format!("key:{}", rand(500));
             let k = key.as_bytes();
-            match rand(6) {
+            match rand(7) {
                 0 => {
                     db.set(k, obj(b"v"), false);
                     model.insert(key, None);
@@ -264,9 +272,14 @@ mod tests {
                 4 if model.contains_key(&key) => {
                     db.set(k, obj(b"w"), true);
                 }
-                _ => {
-                    db.insert(key.as_bytes().into(), obj(b"z"));
+                5 => {
+                    db.insert(key.as_bytes().into(), obj(b"z"), None);
                     model.insert(key, None);
+                }
+                _ => {
+                    // Replacing a key that may have a TTL with one that has its own.
+                    db.insert(key.as_bytes().into(), obj(b"t"), Some(-step));
+                    model.insert(key, Some(-step));
                 }
             }
             if step % 997 == 0 {
