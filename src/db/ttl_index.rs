@@ -24,7 +24,8 @@ const CHUNK_SHIFT: u32 = 12;
 const CHUNK_LEN: usize = 1 << CHUNK_SHIFT;
 
 /// Where a key's record sits in its database's `TtlIndex`, or `NONE`. Only the
-/// index hands out positions, so an `RObj` cannot point at someone else's record.
+/// index creates positions (the field is private); `Db` keeps each one with the
+/// key whose record it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TtlSlot(u32);
 
@@ -216,8 +217,8 @@ mod tests {
     fn swap_remove_moves_the_last_record_and_reports_it() {
         let mut idx = TtlIndex::default();
         let a = idx.push(key(0), 10);
-        let _b = idx.push(key(1), 11);
-        let c = idx.push(key(2), 12);
+        idx.push(key(1), 11);
+        idx.push(key(2), 12);
         assert_eq!(idx.swap_remove(a).map(|k| k.to_vec()), Some(b"k2".to_vec()));
         // The moved record now answers at the removed slot.
         assert_eq!(idx.when(a), Some(12));
@@ -225,7 +226,6 @@ mod tests {
         // Removing the last record moves nothing.
         assert!(idx.swap_remove(TtlSlot(1)).is_none());
         assert_eq!(idx.len(), 1);
-        let _ = c;
     }
 
     #[test]

