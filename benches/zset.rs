@@ -1,6 +1,8 @@
 //! Micro-benchmarks of the sorted set (`types::zset::ZSet`): ZADD into each
 //! encoding (a 128-member listpack, Redis's default `zset-max-listpack-entries`,
-//! and a 10,000-member skiplist), and ten-element ranges by rank and by score
+//! and a 10,000-member skiplist), ZADD of new scores to members of a
+//! 100,000-member skiplist (what `redis-benchmark -t zadd -r 100000` does once
+//! its set is full: bound by cache misses, not instructions), and ten-element ranges by rank and by score
 //! in each encoding, as ZRANGE k start stop and ZRANGEBYSCORE k min max LIMIT 0 10
 //! walk them.
 //!
@@ -19,6 +21,10 @@ const LIMITS: Limits = Limits {
 };
 const LISTPACK_MEMBERS: usize = 128;
 const SKIPLIST_MEMBERS: usize = 10_000;
+/// Members of the set the score-update benchmark changes.
+const UPDATE_MEMBERS: usize = 100_000;
+/// Score updates per iteration of that benchmark.
+const UPDATES: usize = 1_000;
 /// Elements each range benchmark walks.
 const RANGE: usize = 10;
 
@@ -57,6 +63,24 @@ fn zadd(c: &mut Criterion) {
     g.bench_function("skiplist_10k_members", |b| {
         b.iter(|| build(ZSet::new_skiplist(), black_box(&big)))
     });
+    let all = members(UPDATE_MEMBERS);
+    let mut z = build(ZSet::new_skiplist(), &all);
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    g.throughput(Throughput::Elements(UPDATES as u64));
+    g.bench_function("skiplist_100k_new_scores", |b| {
+        b.iter(|| {
+            for _ in 0..UPDATES {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let (m, _) = &all[(x >> 32) as usize % UPDATE_MEMBERS];
+                let score = (x % 1_000_000) as f64;
+                z.add(score, black_box(m), AddFlags::default(), LIMITS)
+                    .expect("score is a number");
+            }
+        })
+    });
+    assert_eq!(z.len(), UPDATE_MEMBERS);
     g.finish();
 }
 
