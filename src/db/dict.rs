@@ -43,6 +43,7 @@
 //!   (`util::siphash`, created on first use and shared by every dict, as is the
 //!   thread's sampling PRNG: a dict per small set or hash stays 72 bytes).
 
+use crate::util::prefetch::prefetch_read;
 use crate::util::siphash::process_hasher;
 use std::alloc::{self, Layout};
 use std::borrow::Borrow;
@@ -1060,6 +1061,47 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
         self.rehash_step();
         self.find_entry(self.hash(key), key).map(|e| &e.value)
+    }
+
+    /// The hash this dict files `key` under, for the prefetch calls below.
+    pub fn hash_of<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hash(key)
+    }
+
+    /// Tables a lookup of now searches.
+    fn live_tables(&self) -> &[Table<K, V>] {
+        let ntables = if self.rehash_idx.is_some() { 2 } else { 1 };
+        &self.tables[..ntables]
+    }
+
+    /// Starts loading the bucket(s) a key of hash `hash` is filed in: the first
+    /// step of prefetching a lookup that will come soon (see `Db::prefetch_keys`).
+    pub fn prefetch_bucket(&self, hash: u64) {
+        for t in self.live_tables() {
+            if !t.buckets.is_empty() {
+                prefetch_read(&t.buckets[hash as usize & t.mask()]);
+            }
+        }
+    }
+
+    /// Starts loading the first entry of each chain `hash` falls in (read once
+    /// `prefetch_bucket` has had time to bring the bucket in).
+    pub fn prefetch_chain_head(&self, hash: u64) {
+        for t in self.live_tables() {
+            if let Some(e) = t.head(hash) {
+                prefetch_read(e);
+            }
+        }
+    }
+
+    /// Calls `f` with the first entry of each chain `hash` falls in, whatever its
+    /// key, so the caller can prefetch what the entry points to.
+    pub fn with_chain_head(&self, hash: u64, mut f: impl FnMut(&K, &V)) {
+        for t in self.live_tables() {
+            if let Some(e) = t.head(hash) {
+                f(&e.key, &e.value);
+            }
+        }
     }
 
     /// Returns the stored key and value for `key`.

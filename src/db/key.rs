@@ -80,6 +80,12 @@ impl Key {
         }
     }
 
+    /// Where a key too long to be inline keeps its bytes (for prefetching).
+    #[inline]
+    pub fn heap_ptr(&self) -> Option<*const u8> {
+        (!self.is_inline()).then(|| self.heap_parts().0 as *const u8)
+    }
+
     /// Bytes allocated apart from the handle (MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         if self.is_inline() {

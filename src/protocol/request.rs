@@ -83,6 +83,67 @@ fn find_cr(buf: &[u8], from: usize) -> Option<usize> {
         .map(|i| i + from)
 }
 
+/// Reads `<prefix><digits>\r\n` at `at`: the number (a small non-negative one) and
+/// where the line ends. `None` for anything else, complete or not.
+fn count_line(buf: &[u8], at: usize, prefix: u8) -> Option<(usize, usize)> {
+    if *buf.get(at)? != prefix {
+        return None;
+    }
+    let mut n = 0usize;
+    let mut i = at + 1;
+    // Up to 9 digits: more than any count or bulk length worth a look-ahead.
+    while i < buf.len() && buf[i].is_ascii_digit() && i - at <= 9 {
+        n = n * 10 + (buf[i] - b'0') as usize;
+        i += 1;
+    }
+    if i == at + 1 || buf.get(i..i + 2)? != b"\r\n" {
+        return None;
+    }
+    Some((n, i + 2))
+}
+
+/// Finds, for each complete multibulk request at the start of `buf`, where its
+/// second argument lies (the first key of most commands), so the server can start
+/// loading the keys a pipeline is about to touch before it runs the first one.
+/// Fills `keys` with up to `keys.len()` spans, skipping requests of one argument,
+/// and stops at the first request that is incomplete, inline or not plainly
+/// well formed (the parser proper deals with those). Returns how many spans it
+/// filled and the offset where its look-ahead ended.
+pub fn peek_keys(buf: &[u8], keys: &mut [Span]) -> (usize, usize) {
+    let (mut found, mut pos) = (0, 0);
+    while found < keys.len() {
+        let Some((argc, mut at)) = count_line(buf, pos, b'*') else {
+            break;
+        };
+        let mut second = None;
+        let mut complete = true;
+        for i in 0..argc {
+            let Some((len, start)) = count_line(buf, at, b'$') else {
+                complete = false;
+                break;
+            };
+            let end = start + len;
+            if buf.get(end..end + 2) != Some(b"\r\n") {
+                complete = false;
+                break;
+            }
+            if i == 1 {
+                second = Some(Span { start, len });
+            }
+            at = end + 2;
+        }
+        if !complete {
+            break;
+        }
+        if let Some(span) = second {
+            keys[found] = span;
+            found += 1;
+        }
+        pos = at;
+    }
+    (found, pos)
+}
+
 impl RequestParser {
     pub fn new() -> RequestParser {
         RequestParser::default()
@@ -277,6 +338,44 @@ impl RequestParser {
 
 #[cfg(test)]
 mod tests {
+
+    fn peeked(buf: &[u8], max: usize) -> (Vec<&[u8]>, usize) {
+        let mut spans = vec![Span { start: 0, len: 0 }; max];
+        let (n, end) = peek_keys(buf, &mut spans);
+        let keys = spans[..n]
+            .iter()
+            .map(|s| &buf[s.start..s.start + s.len])
+            .collect();
+        (keys, end)
+    }
+
+    #[test]
+    fn peek_keys_finds_second_arguments_of_complete_requests() {
+        let buf = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n*2\r\n$3\r\nGET\r\n$2\r\nk";
+        let (keys, end) = peeked(buf, 8);
+        assert_eq!(keys, vec![&b"k1"[..], &b"k2"[..]]);
+        // The incomplete last request is left for later.
+        assert_eq!(&buf[end..], b"*2\r\n$3\r\nGET\r\n$2\r\nk");
+        // At most as many as asked for, ending after the last one found.
+        let (keys, end) = peeked(buf, 1);
+        assert_eq!(keys, vec![&b"k1"[..]]);
+        assert_eq!(&buf[end..end + 4], b"*1\r\n");
+    }
+
+    #[test]
+    fn peek_keys_stops_at_inline_and_malformed_requests() {
+        for buf in [
+            &b"GET k\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..],
+            b"*2\r\n$3\r\nGET\r\n$x\r\nk\r\n",
+            b"*2\r\n$3\r\nGET\r\n$1\r\nkk\r\n",
+            b"*2\r\n$3\r\nGET\r\n$99999999999\r\nk\r\n",
+            b"*-1\r\n",
+            b"*",
+            b"",
+        ] {
+            assert_eq!(peeked(buf, 4), (vec![], 0), "{buf:?}");
+        }
+    }
     use super::*;
 
     const OPEN: ParseLimits = ParseLimits {

@@ -54,6 +54,7 @@ use std::hash::BuildHasher;
 use std::mem::size_of;
 
 use crate::db::dict::{resize_policy, ResizePolicy};
+use crate::util::prefetch::prefetch_read;
 
 /// Maximum number of levels (Redis `ZSKIPLIST_MAXLEVEL`).
 pub const MAX_LEVEL: usize = 32;
@@ -294,18 +295,6 @@ impl Moved {
     }
 }
 
-/// Starts loading `node`'s cache line.
-#[inline(always)]
-fn prefetch(node: &Node) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (node as *const Node).cast(),
-        );
-    }
-}
-
 /// The member hash (SipHash-1-2 with the per-process key, like the keyspace dict).
 fn hash(ele: &[u8]) -> u64 {
     crate::util::siphash::process_hasher().hash_one(ele)
@@ -491,7 +480,7 @@ impl SkipList {
                     x = u.l.forward;
                     xup = u.fwd_up;
                     if i == 1 {
-                        prefetch(&self.nodes[x as usize]);
+                        prefetch_read(&self.nodes[x as usize]);
                     }
                 } else {
                     break;

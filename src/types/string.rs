@@ -144,6 +144,17 @@ impl RStr {
         }
     }
 
+    /// Where the bytes of a string kept apart from its object start (for
+    /// prefetching); `None` for the ones held in place.
+    #[inline]
+    pub fn heap_ptr(&self) -> Option<*const u8> {
+        match self {
+            RStr::Int(_) | RStr::Inline(..) => None,
+            RStr::Embstr(b) | RStr::Raw(b) => Some(b.as_ptr()),
+            RStr::Growable(v) => Some(v.as_ptr()),
+        }
+    }
+
     /// Heap bytes held (for MEMORY USAGE).
     pub fn heap_size(&self) -> usize {
         match self {

@@ -2,6 +2,7 @@
 pub mod bytebuf;
 pub mod glob;
 pub mod numbers;
+pub mod prefetch;
 pub mod repr;
 pub mod sha1;
 pub mod siphash;
