@@ -246,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn prefetching_keys_reads_nothing_it_should_not_and_changes_nothing() {
+    fn prefetching_keys_in_any_dict_state_changes_nothing() {
         let mut db = Db::new(0);
         let absent: Vec<Vec<u8>> = (0..40)
             .map(|i| format!("absent:{i:020}").into_bytes())

@@ -390,8 +390,8 @@ impl EventLoop {
     pub fn process_input(&mut self, c: &mut Client) {
         let qb = std::mem::take(&mut c.querybuf);
         let mut parser = std::mem::take(&mut c.parser);
-        // Where the last look-ahead ended: the keys of the commands before it are
-        // being prefetched.
+        // Offset in `qb` where the last look-ahead stopped: the keys of the
+        // commands before it were prefetched, and the next one starts there.
         let mut looked_ahead_to = 0;
         loop {
             if c.st.flags & (flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED) != 0 {
