@@ -916,13 +916,18 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         process_hasher().hash_one(key)
     }
 
+    /// The tables a lookup searches: the second one only while rehashing.
+    fn live_tables(&self) -> &[Table<K, V>] {
+        let ntables = if self.rehash_idx.is_some() { 2 } else { 1 };
+        &self.tables[..ntables]
+    }
+
     fn find_entry<Q>(&self, hash: u64, key: &Q) -> Option<&Entry<K, V>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let ntables = if self.rehash_idx.is_some() { 2 } else { 1 };
-        for table in &self.tables[..ntables] {
+        for table in self.live_tables() {
             let mut cur = table.head(hash);
             while let Some(e) = cur {
                 if e.key.borrow() == key {
@@ -1066,12 +1071,6 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     /// The hash this dict files `key` under, for the prefetch calls below.
     pub fn hash_of<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
         self.hash(key)
-    }
-
-    /// Tables a lookup of now searches.
-    fn live_tables(&self) -> &[Table<K, V>] {
-        let ntables = if self.rehash_idx.is_some() { 2 } else { 1 };
-        &self.tables[..ntables]
     }
 
     /// Starts loading the bucket(s) a key of hash `hash` is filed in: the first

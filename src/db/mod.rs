@@ -67,6 +67,7 @@ impl Db {
     /// (Valkey 8 does the same for the commands its I/O threads parsed). Only
     /// hints: what the dict holds is unchanged, and a guess that is not a key
     /// (the second argument of a keyless command) costs a hash and a few loads.
+    /// Keys past the first `PREFETCH_BATCH` are left out.
     pub fn prefetch_keys(&self, keys: &[&[u8]]) {
         if self.dict.is_empty() {
             return;
