@@ -107,10 +107,8 @@ pub fn type_of(v: &Value) -> u8 {
             Some(_) => RDB_TYPE_ZSET_LISTPACK,
             None => RDB_TYPE_ZSET_2,
         },
-        Value::Hash(h) => match h.as_listpack() {
-            Some(_) => RDB_TYPE_HASH_LISTPACK,
-            None => RDB_TYPE_HASH,
-        },
+        Value::Hash(h) if h.is_listpack() => RDB_TYPE_HASH_LISTPACK,
+        Value::Hash(_) => RDB_TYPE_HASH,
     }
 }
 
@@ -228,6 +226,19 @@ impl DecodeOptions {
 /// Reads the body of a value of RDB type `t` (`rdbLoadObject`). `Ok(None)`
 /// is an empty collection (Redis's RDB_LOAD_ERR_EMPTY_KEY).
 pub fn read_value<R: BufRead>(
+    r: &mut RdbReader<R>,
+    t: u8,
+    o: &DecodeOptions,
+) -> Result<Option<Value>, RdbError> {
+    let mut value = read_value_as_saved(r, t, o)?;
+    if let Some(Value::Hash(h)) = &mut value {
+        h.settle();
+    }
+    Ok(value)
+}
+
+/// [`read_value`] before a hash's field list is shared (`hash_shape`).
+fn read_value_as_saved<R: BufRead>(
     r: &mut RdbReader<R>,
     t: u8,
     o: &DecodeOptions,

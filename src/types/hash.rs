@@ -7,12 +7,20 @@
 //! limit it becomes a `Dict` (hashtable) for good: like Redis, the conversion is
 //! one-way, so OBJECT ENCODING answers as Redis does for the same history.
 //!
-//! Values read from either encoding come out as [`LpValue`]: listpack entries
+//! A small listpack hash whose field list many hashes share is kept *shaped*
+//! (see `hash_shape`): its values only, behind a shared field list. It is a
+//! listpack to every client. A command that writes to a hash unshapes it
+//! first, and [`Hash::settle`] shapes it again once the command is done, so
+//! the write paths only ever see a listpack or a table.
+//!
+//! Values read from any encoding come out as [`LpValue`]: listpack entries
 //! may be integers (canonical integer strings are stored that way), hashtable
-//! values are always strings.
+//! and shaped values are always strings.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::ptr::NonNull;
 
 use crate::command::{CmdError, CmdResult, Ctx, Handler};
 use crate::config::Config;
@@ -23,6 +31,7 @@ use crate::db::keyspace::{notify, Keyspace};
 use crate::protocol::reply::Reply;
 use crate::server::client::ClientState;
 use crate::server::Server;
+use crate::types::hash_shape::{Shaped, ShapedIter, ShapedRef};
 use crate::types::listpack::{Listpack, LpValue};
 use crate::types::{RObj, Value};
 use crate::util::glob::glob_match;
@@ -96,8 +105,120 @@ impl Table {
 #[derive(Debug, Clone)]
 enum Repr {
     Listpack(Listpack),
-    /// Boxed so a hash (and so every `Value`) stays small.
-    Table(Box<Table>),
+    /// A table or a shaped hash.
+    OutOfLine(OutOfLine),
+}
+
+/// The forms kept out of line, behind one pointer whose low bit says which:
+/// clear for a boxed [`Table`], set for a [`Shaped`] hash (both allocations
+/// are at least 4-byte aligned). One pointer keeps `Hash` at 16 bytes: the
+/// listpack's non-null pointer can tag only one other variant.
+struct OutOfLine(NonNull<u8>);
+
+const SHAPED_TAG: usize = 1;
+const _: () = assert!(std::mem::align_of::<Table>() > SHAPED_TAG);
+
+/// A shaped hash's pointer, tagged.
+fn tag_shaped(s: Shaped) -> NonNull<u8> {
+    s.into_raw().map_addr(|a| a | SHAPED_TAG)
+}
+
+/// What an `OutOfLine` holds.
+enum Form<'a> {
+    Table(&'a Table),
+    Shaped(ShapedRef<'a>),
+}
+
+// SAFETY: an OutOfLine owns a Box<Table> or a Shaped, both Send and Sync.
+unsafe impl Send for OutOfLine {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for OutOfLine {}
+
+impl OutOfLine {
+    fn table(t: Box<Table>) -> OutOfLine {
+        OutOfLine(NonNull::from(Box::leak(t)).cast())
+    }
+
+    fn shaped(s: Shaped) -> OutOfLine {
+        OutOfLine(tag_shaped(s))
+    }
+
+    fn is_shaped(&self) -> bool {
+        self.0.addr().get() & SHAPED_TAG != 0
+    }
+
+    fn untagged(&self) -> NonNull<u8> {
+        // The tag bit is clear in any real address (4-byte aligned): the
+        // result is not null.
+        self.0.map_addr(|a| {
+            std::num::NonZeroUsize::new(a.get() & !SHAPED_TAG).expect("aligned address")
+        })
+    }
+
+    fn form(&self) -> Form<'_> {
+        if self.is_shaped() {
+            // SAFETY: a tagged pointer came from Shaped::into_raw and lives
+            // until this OutOfLine drops it.
+            Form::Shaped(unsafe { ShapedRef::from_raw(self.untagged()) })
+        } else {
+            // SAFETY: an untagged pointer came from Box<Table>, owned by self.
+            Form::Table(unsafe { self.untagged().cast::<Table>().as_ref() })
+        }
+    }
+
+    /// Runs `f` on the shaped hash, if this is one.
+    fn with_shaped_mut<R>(&mut self, f: impl FnOnce(&mut Shaped) -> R) -> Option<R> {
+        if !self.is_shaped() {
+            return None;
+        }
+        // SAFETY: the tagged pointer came from Shaped::into_raw. The Shaped
+        // is lent to `f` and its (possibly new) pointer stored back; it is
+        // never dropped here.
+        let mut s = std::mem::ManuallyDrop::new(unsafe { Shaped::from_raw(self.untagged()) });
+        let r = f(&mut s);
+        // A field store, not an assignment to `*self`: the old pointer must
+        // not be dropped (set_existing freed it if it moved).
+        self.0 = tag_shaped(std::mem::ManuallyDrop::into_inner(s));
+        Some(r)
+    }
+
+    fn table_mut(&mut self) -> Option<&mut Table> {
+        if self.is_shaped() {
+            return None;
+        }
+        // SAFETY: as in `form`, and `&mut self` makes the access unique.
+        Some(unsafe { self.untagged().cast::<Table>().as_mut() })
+    }
+}
+
+impl Drop for OutOfLine {
+    fn drop(&mut self) {
+        if self.is_shaped() {
+            // SAFETY: from Shaped::into_raw; dropped once, here.
+            drop(unsafe { Shaped::from_raw(self.untagged()) });
+        } else {
+            // SAFETY: from Box::leak of a Box<Table>; dropped once, here.
+            drop(unsafe { Box::from_raw(self.untagged().cast::<Table>().as_ptr()) });
+        }
+    }
+}
+
+impl Clone for OutOfLine {
+    fn clone(&self) -> OutOfLine {
+        match self.form() {
+            Form::Table(t) => OutOfLine::table(Box::new(t.clone())),
+            Form::Shaped(s) => OutOfLine::shaped(s.to_shaped()),
+        }
+    }
+}
+
+impl std::fmt::Debug for OutOfLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.form() {
+            Form::Table(t) => t.fmt(f),
+            Form::Shaped(s) => f.debug_map().entries(s.iter()).finish(),
+        }
+    }
 }
 
 /// A hash value.
@@ -116,6 +237,7 @@ impl Default for Hash {
 pub enum Iter<'a> {
     Listpack(crate::types::listpack::Iter<'a>),
     Table(dict::Iter<'a, Key, Box<[u8]>>),
+    Shaped(ShapedIter<'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -129,6 +251,7 @@ impl<'a> Iterator for Iter<'a> {
                 Some((f, v))
             }
             Iter::Table(it) => it.next().map(|(k, v)| (LpValue::Str(k), LpValue::Str(v))),
+            Iter::Shaped(it) => it.next().map(|(f, v)| (LpValue::Str(f), LpValue::Str(v))),
         }
     }
 
@@ -136,12 +259,20 @@ impl<'a> Iterator for Iter<'a> {
         let n = match self {
             Iter::Listpack(it) => it.len() / 2,
             Iter::Table(it) => it.len(),
+            Iter::Shaped(it) => it.len(),
         };
         (n, Some(n))
     }
 }
 
 impl ExactSizeIterator for Iter<'_> {}
+
+/// A hash's encoding, borrowed.
+enum View<'a> {
+    Listpack(&'a Listpack),
+    Table(&'a Table),
+    Shaped(ShapedRef<'a>),
+}
 
 impl Hash {
     /// An empty listpack-encoded hash.
@@ -155,10 +286,10 @@ impl Hash {
     /// where the encoding is decided before the fields arrive).
     pub fn new_table(n: usize) -> Hash {
         Hash {
-            repr: Repr::Table(Box::new(Table {
+            repr: Repr::OutOfLine(OutOfLine::table(Box::new(Table {
                 dict: Dict::with_capacity(n),
                 data_bytes: 0,
-            })),
+            }))),
         }
     }
 
@@ -181,28 +312,55 @@ impl Hash {
         })
     }
 
-    /// The listpack, when listpack-encoded (RDB, DUMP).
-    pub fn as_listpack(&self) -> Option<&Listpack> {
+    fn view(&self) -> View<'_> {
         match &self.repr {
-            Repr::Listpack(lp) => Some(lp),
-            Repr::Table(_) => None,
+            Repr::Listpack(lp) => View::Listpack(lp),
+            Repr::OutOfLine(o) => match o.form() {
+                Form::Table(t) => View::Table(t),
+                Form::Shaped(s) => View::Shaped(s),
+            },
         }
     }
 
-    /// The name OBJECT ENCODING reports.
+    /// The table, when hashtable-encoded.
+    fn table_mut(&mut self) -> Option<&mut Table> {
+        match &mut self.repr {
+            Repr::Listpack(_) => None,
+            Repr::OutOfLine(o) => o.table_mut(),
+        }
+    }
+
+    /// The listpack, when listpack-encoded (RDB, DUMP, HRANDFIELD); built
+    /// on the fly for a shaped hash.
+    pub fn as_listpack(&self) -> Option<Cow<'_, Listpack>> {
+        match self.view() {
+            View::Listpack(lp) => Some(Cow::Borrowed(lp)),
+            View::Shaped(s) => Some(Cow::Owned(s.to_listpack())),
+            View::Table(_) => None,
+        }
+    }
+
+    /// True when listpack-encoded, as clients see it (shaped included).
+    pub fn is_listpack(&self) -> bool {
+        !matches!(self.view(), View::Table(_))
+    }
+
+    /// The name OBJECT ENCODING reports (a shaped hash is a listpack to clients).
     pub fn encoding(&self) -> &'static str {
-        match self.repr {
-            Repr::Listpack(_) => "listpack",
-            Repr::Table(_) => "hashtable",
+        match self.view() {
+            View::Listpack(_) | View::Shaped(_) => "listpack",
+            View::Table(_) => "hashtable",
         }
     }
 
-    /// Heap bytes held, for MEMORY USAGE: the listpack's allocation, or the
-    /// dict's buckets and entries plus the bytes of every field and value.
+    /// Heap bytes held, for MEMORY USAGE: the listpack's or shaped values'
+    /// allocation, or the dict's buckets and entries plus the bytes of every
+    /// field and value.
     pub fn heap_size(&self) -> usize {
-        match &self.repr {
-            Repr::Listpack(lp) => lp.heap_size(),
-            Repr::Table(t) => std::mem::size_of::<Table>() + t.dict.mem_overhead() + t.data_bytes,
+        match self.view() {
+            View::Listpack(lp) => lp.heap_size(),
+            View::Shaped(s) => s.heap_size(),
+            View::Table(t) => std::mem::size_of::<Table>() + t.dict.mem_overhead() + t.data_bytes,
         }
     }
 
@@ -230,9 +388,10 @@ impl Hash {
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Listpack(lp) => lp.len() / 2,
-            Repr::Table(t) => t.dict.len(),
+        match self.view() {
+            View::Listpack(lp) => lp.len() / 2,
+            View::Table(t) => t.dict.len(),
+            View::Shaped(s) => s.len(),
         }
     }
 
@@ -242,20 +401,22 @@ impl Hash {
 
     /// Field/value pairs in storage order.
     pub fn iter(&self) -> Iter<'_> {
-        match &self.repr {
-            Repr::Listpack(lp) => Iter::Listpack(lp.iter()),
-            Repr::Table(t) => Iter::Table(t.dict.iter()),
+        match self.view() {
+            View::Listpack(lp) => Iter::Listpack(lp.iter()),
+            View::Table(t) => Iter::Table(t.dict.iter()),
+            View::Shaped(s) => Iter::Shaped(s.iter()),
         }
     }
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<LpValue<'_>> {
-        match &self.repr {
-            Repr::Listpack(lp) => {
+        match self.view() {
+            View::Listpack(lp) => {
                 let f = lp.find_pos(field, lp.first_pos()?, 1)?;
                 lp.next_pos(f).map(|v| lp.get_at(v))
             }
-            Repr::Table(t) => t.dict.get(field).map(|v| LpValue::Str(v)),
+            View::Table(t) => t.dict.get(field).map(|v| LpValue::Str(v)),
+            View::Shaped(s) => s.get(field).map(LpValue::Str),
         }
     }
 
@@ -263,13 +424,31 @@ impl Hash {
         self.get(field).is_some()
     }
 
+    /// Shapes a small listpack hash whose field list is common (see
+    /// `hash_shape`). Called when a command is done writing to the hash, and
+    /// on loading; the write methods below unshape it again first.
+    pub fn settle(&mut self) {
+        if let Repr::Listpack(lp) = &self.repr {
+            if let Some(s) = Shaped::from_listpack(lp) {
+                self.repr = Repr::OutOfLine(OutOfLine::shaped(s));
+            }
+        }
+    }
+
+    /// Back to a plain listpack before a write, if shaped.
+    fn unshape(&mut self) {
+        if let View::Shaped(s) = self.view() {
+            self.repr = Repr::Listpack(s.to_listpack());
+        }
+    }
+
     /// `hashTypeTryConversion`: converts before a write whose arguments
     /// include a string over `max_value` bytes, or that would take the
     /// listpack past its 1 GiB safety limit.
     pub fn try_conversion<'b>(&mut self, args: impl IntoIterator<Item = &'b [u8]>, limits: Limits) {
-        let Repr::Listpack(lp) = &self.repr else {
+        if matches!(self.view(), View::Table(_)) {
             return;
-        };
+        }
         let mut sum = 0usize;
         for a in args {
             if a.len() > limits.max_value {
@@ -278,61 +457,81 @@ impl Hash {
             }
             sum += a.len();
         }
-        if !lp.safe_to_add(sum) {
-            self.convert_to_table();
+        // A shaped hash is at most a few KiB: only a huge write needs the
+        // listpack's exact size.
+        if sum > 1 << 20 {
+            self.unshape();
+        }
+        if let Repr::Listpack(lp) = &self.repr {
+            if !lp.safe_to_add(sum) {
+                self.convert_to_table();
+            }
         }
     }
 
     /// `hashTypeSet`: sets `field` to `value`, converting when a limit is
     /// crossed. True when the field existed (an update).
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
+        if field.len() <= limits.max_value && value.len() <= limits.max_value {
+            // An update that keeps the shape needs no listpack.
+            if let Repr::OutOfLine(o) = &mut self.repr {
+                let updated = o.with_shaped_mut(|s| {
+                    // Past max_entries (lowered by CONFIG SET) any write converts.
+                    s.as_ref().len() <= limits.max_entries && s.set_existing(field, value)
+                });
+                if updated == Some(true) {
+                    return true;
+                }
+            }
+        }
+        self.unshape();
         if matches!(self.repr, Repr::Listpack(_))
             && (field.len() > limits.max_value || value.len() > limits.max_value)
         {
             self.convert_to_table();
         }
-        match &mut self.repr {
-            Repr::Listpack(lp) => {
-                let found = lp
-                    .first_pos()
-                    .and_then(|p| lp.find_pos(field, p, 1))
-                    .and_then(|f| lp.next_pos(f));
-                let update = match found {
-                    Some(v) => {
-                        lp.replace_at(v, value);
-                        true
-                    }
-                    None => {
-                        lp.push_back(field);
-                        lp.push_back(value);
-                        false
-                    }
-                };
-                if lp.len() / 2 > limits.max_entries {
-                    self.convert_to_table();
-                }
-                update
+        let Repr::Listpack(lp) = &mut self.repr else {
+            return self.table_mut().expect("a table").set(field, value);
+        };
+        let found = lp
+            .first_pos()
+            .and_then(|p| lp.find_pos(field, p, 1))
+            .and_then(|f| lp.next_pos(f));
+        let update = match found {
+            Some(v) => {
+                lp.replace_at(v, value);
+                true
             }
-            Repr::Table(t) => t.set(field, value),
+            None => {
+                lp.push_back(field);
+                lp.push_back(value);
+                false
+            }
+        };
+        if lp.len() / 2 > limits.max_entries {
+            self.convert_to_table();
         }
+        update
     }
 
     /// `hashTypeDelete`: true when the field existed.
     pub fn delete(&mut self, field: &[u8]) -> bool {
-        match &mut self.repr {
-            Repr::Listpack(lp) => match lp.first_pos().and_then(|p| lp.find_pos(field, p, 1)) {
-                Some(f) => {
-                    lp.remove_at(f, 2);
-                    true
-                }
-                None => false,
-            },
-            Repr::Table(t) => t.delete(field),
+        self.unshape();
+        let Repr::Listpack(lp) = &mut self.repr else {
+            return self.table_mut().expect("a table").delete(field);
+        };
+        match lp.first_pos().and_then(|p| lp.find_pos(field, p, 1)) {
+            Some(f) => {
+                lp.remove_at(f, 2);
+                true
+            }
+            None => false,
         }
     }
 
     /// Converts a listpack-encoded hash to a hashtable (never the other way).
     pub fn convert_to_table(&mut self) {
+        self.unshape();
         let Repr::Listpack(lp) = &self.repr else {
             return;
         };
@@ -350,7 +549,7 @@ impl Hash {
             b.write_to(&mut v);
             t.set(&f, &v);
         }
-        self.repr = Repr::Table(Box::new(t));
+        self.repr = Repr::OutOfLine(OutOfLine::table(Box::new(t)));
     }
 }
 
@@ -465,11 +664,16 @@ fn with_hash_or_create<R>(
         Some(RObj {
             value: Value::Hash(h),
             ..
-        }) => op(h, limits),
+        }) => {
+            let r = op(h, limits);
+            h.settle();
+            r
+        }
         Some(_) => Err(CmdError::WrongType),
         None => {
             let mut h = Hash::new();
             let r = op(&mut h, limits)?;
+            h.settle();
             ctx.ks.add(db, key, Value::Hash(h));
             Ok(r)
         }
@@ -587,6 +791,8 @@ pub fn hdel(ctx: &mut Ctx) -> CmdResult {
     }
     if emptied {
         ctx.ks.delete(db, key);
+    } else {
+        h.settle();
     }
     if deleted > 0 {
         written(ctx, key, "hdel", deleted as u64);
@@ -754,14 +960,14 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
-    if let Repr::Listpack(lp) = &h.repr {
+    if let Some(lp) = h.as_listpack() {
         let i = random_below(lp.len() / 2) * 2;
         if let Some(f) = lp.get(i) {
             reply_value(ctx.reply, f);
         }
         return Ok(());
     }
-    if let Some(Repr::Table(t)) = hash_repr_mut(ctx.ks, db, key) {
+    if let Some(t) = hash_table_mut(ctx.ks, db, key) {
         if let Some((k, _)) = t.dict.random_entry() {
             ctx.reply.bulk(k);
         }
@@ -769,14 +975,14 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
     Ok(())
 }
 
-/// Mutable access to an existing hash's encoding without counting a lookup
-/// (random picks from a dict advance its generator and rehash).
-fn hash_repr_mut<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Option<&'a mut Repr> {
+/// Mutable access to an existing hashtable-encoded hash without counting a
+/// lookup (random picks from a dict advance its generator and rehash).
+fn hash_table_mut<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Option<&'a mut Table> {
     match ks.dbs[db].dict.get_mut(key) {
         Some(RObj {
             value: Value::Hash(h),
             ..
-        }) => Some(&mut h.repr),
+        }) => h.table_mut(),
         _ => None,
     }
 }
@@ -827,12 +1033,12 @@ fn hrandfield_with_count(ctx: &mut Ctx, l: i64, withvalues: bool) -> CmdResult {
     if !uniq || count == 1 {
         ctx.reply
             .array_len(if resp2_pairs { count * 2 } else { count });
-        if let Repr::Listpack(lp) = &h.repr {
+        if let Some(lp) = h.as_listpack() {
             let mut left = count;
             while left > 0 {
                 let n = left.min(RANDOM_SAMPLE_LIMIT);
                 left -= n;
-                for (f, v) in listpack_random_pairs(lp, n) {
+                for (f, v) in listpack_random_pairs(&lp, n) {
                     reply_pair(ctx.reply, f, v, withvalues);
                 }
                 if reply_over_limit(ctx.srv, ctx.client, ctx.reply) {
@@ -845,7 +1051,7 @@ fn hrandfield_with_count(ctx: &mut Ctx, l: i64, withvalues: bool) -> CmdResult {
         while left > 0 {
             let n = left.min(RANDOM_SAMPLE_LIMIT);
             left -= n;
-            if let Some(Repr::Table(t)) = hash_repr_mut(ctx.ks, db, key) {
+            if let Some(t) = hash_table_mut(ctx.ks, db, key) {
                 for _ in 0..n {
                     if let Some((k, v)) = t.dict.random_entry() {
                         reply_pair(ctx.reply, LpValue::Str(k), LpValue::Str(v), withvalues);
@@ -884,13 +1090,13 @@ fn hrandfield_with_count(ctx: &mut Ctx, l: i64, withvalues: bool) -> CmdResult {
     }
 
     // CASE 4: a few out of many.
-    if let Repr::Listpack(lp) = &h.repr {
-        for (f, v) in listpack_random_pairs_unique(lp, count) {
+    if let Some(lp) = h.as_listpack() {
+        for (f, v) in listpack_random_pairs_unique(&lp, count) {
             reply_pair(ctx.reply, f, v, withvalues);
         }
         return Ok(());
     }
-    let Some(Repr::Table(t)) = hash_repr_mut(ctx.ks, db, key) else {
+    let Some(t) = hash_table_mut(ctx.ks, db, key) else {
         return Ok(());
     };
     let mut seen: HashSet<Box<[u8]>> = HashSet::with_capacity(count);
@@ -942,10 +1148,10 @@ pub fn hscan(ctx: &mut Ctx) -> CmdResult {
     let mut owned: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut found: Vec<(LpValue, LpValue)> = Vec::new();
     let mut next = 0;
-    match &h.repr {
+    match h.view() {
         // Small encodings are returned whole, with cursor 0.
-        Repr::Listpack(_) => found.extend(h.iter()),
-        Repr::Table(t) => {
+        View::Listpack(_) | View::Shaped(_) => found.extend(h.iter()),
+        View::Table(t) => {
             // Redis counts fields and values against COUNT.
             let mut iterations = count.saturating_mul(10);
             next = cursor;
@@ -1128,7 +1334,7 @@ mod tests {
         h.set(b"field", b"value", SMALL);
         assert!(h.heap_size() >= empty + 10);
         h.delete(b"field");
-        let Repr::Table(t) = &h.repr else {
+        let View::Table(t) = h.view() else {
             panic!("table")
         };
         assert_eq!(t.data_bytes, 0);
@@ -1179,6 +1385,110 @@ mod tests {
             let d: HashSet<Vec<u8>> = u.iter().map(|(f, _)| f.to_vec()).collect();
             assert_eq!(d.len(), u.len());
         }
+    }
+
+    /// A hash of `pairs`, settled until its field list is a shape.
+    fn shaped(pairs: &[(&[u8], &[u8])]) -> Hash {
+        for _ in 0..crate::types::hash_shape::SHAPE_AFTER_SIGHTINGS {
+            let mut h = Hash::new();
+            for (f, v) in pairs {
+                h.set(f, v, SMALL);
+            }
+            h.settle();
+            if matches!(h.view(), View::Shaped(_)) {
+                return h;
+            }
+        }
+        panic!("never shaped")
+    }
+
+    #[test]
+    fn shaped_hash_reads_like_its_listpack() {
+        let h = shaped(&[(b"sh-name", b"ann"), (b"sh-n", b"42")]);
+        assert_eq!(h.encoding(), "listpack");
+        assert!(h.is_listpack());
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get(b"sh-n"), Some(LpValue::Str(b"42")));
+        assert_eq!(h.get(b"ann"), None);
+        let mut lp = Listpack::new();
+        for e in [&b"sh-name"[..], b"ann", b"sh-n", b"42"] {
+            lp.push_back(e);
+        }
+        assert_eq!(h.as_listpack().unwrap().as_bytes(), lp.as_bytes());
+        assert!(h.heap_size() < lp.heap_size());
+        let plain = Hash::from_listpack(lp).unwrap();
+        assert_eq!(pairs(&h), pairs(&plain));
+        let (mut a, mut b) = (Sha1::new(), Sha1::new());
+        h.digest(&mut a);
+        plain.digest(&mut b);
+        assert_eq!(a.finish(), b.finish());
+    }
+
+    #[test]
+    fn writes_to_a_shaped_hash_unshape_it_and_settle_shapes_it_again() {
+        let mut h = shaped(&[(b"sw-a", b"1"), (b"sw-b", b"2")]);
+        assert!(!h.set(b"sw-c", b"3", SMALL));
+        assert!(matches!(h.view(), View::Listpack(_)));
+        assert!(h.delete(b"sw-c"));
+        h.settle();
+        assert!(matches!(h.view(), View::Shaped(_)));
+        // A new field list is a listpack until it too is common.
+        assert!(!h.set(b"sw-c", b"3", SMALL));
+        h.settle();
+        assert!(matches!(h.view(), View::Listpack(_)));
+        assert_eq!(h.len(), 3);
+        let mut g = shaped(&[(b"sw-a", b"1"), (b"sw-b", b"2")]);
+        assert!(g.delete(b"sw-b"));
+        assert!(!g.delete(b"sw-b"));
+        assert_eq!(pairs(&g), vec![(b"sw-a".to_vec(), b"1".to_vec())]);
+        let mut t = shaped(&[(b"sw-a", b"1"), (b"sw-b", b"2")]);
+        t.convert_to_table();
+        assert_eq!(t.encoding(), "hashtable");
+        assert_eq!(t.len(), 2);
+        let mut short = shaped(&[(b"sw-a", b"1"), (b"sw-b", b"2")]);
+        short.try_conversion([&b"12345678"[..]], SMALL);
+        assert!(matches!(short.view(), View::Shaped(_)));
+        let mut long = shaped(&[(b"sw-a", b"1"), (b"sw-b", b"2")]);
+        long.try_conversion([&b"123456789"[..]], SMALL);
+        assert_eq!(long.encoding(), "hashtable");
+        assert_eq!(long.get(b"sw-b"), Some(LpValue::Str(b"2")));
+    }
+
+    #[test]
+    fn updates_keep_a_hash_shaped_unless_a_limit_is_crossed() {
+        let mut h = shaped(&[(b"su-a", b"1"), (b"su-b", b"2")]);
+        assert!(h.set(b"su-b", b"a longer", SMALL));
+        assert!(h.set(b"su-a", b"", SMALL));
+        assert!(matches!(h.view(), View::Shaped(_)));
+        assert_eq!(
+            pairs(&h),
+            vec![
+                (b"su-a".to_vec(), b"".to_vec()),
+                (b"su-b".to_vec(), b"a longer".to_vec())
+            ]
+        );
+        // Over hash-max-listpack-value: a table, as for a listpack.
+        assert!(h.set(b"su-a", b"123456789", SMALL));
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"su-a"), Some(LpValue::Str(b"123456789")));
+        // Over hash-max-listpack-entries (lowered since): so does any write.
+        let mut h = shaped(&[(b"su-a", b"1"), (b"su-b", b"2")]);
+        let one_entry = Limits {
+            max_entries: 1,
+            ..SMALL
+        };
+        assert!(h.set(b"su-a", b"3", one_entry));
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn clone_of_a_shaped_hash_is_independent() {
+        let mut h = shaped(&[(b"sc-a", b"1")]);
+        let c = h.clone();
+        h.set(b"sc-a", b"2", SMALL);
+        drop(h);
+        assert_eq!(c.get(b"sc-a"), Some(LpValue::Str(b"1")));
+        assert!(matches!(c.view(), View::Shaped(_)));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod bitmap;
 pub mod hash;
+pub mod hash_shape;
 pub mod intset;
 pub mod list;
 pub mod listpack;
