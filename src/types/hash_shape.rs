@@ -21,7 +21,8 @@
 //!   taken, the interning thread reuses its slots no hash refers to any more.
 //!
 //! The table costs nothing until the first shape; at most 64 chunks of 1024
-//! slots (24 KiB each) plus the field lists.
+//! slots (32 KiB each) plus the field lists. Slots a finished thread made are
+//! not reused (only unit tests' threads finish before the process does).
 
 use std::alloc::{self, Layout};
 use std::cell::{RefCell, UnsafeCell};
