@@ -32,8 +32,7 @@ use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-use crate::types::listpack::{Listpack, LpValue};
-use crate::util::numbers::{i64_to_bytes, MAX_I64_LEN};
+use crate::types::listpack::Listpack;
 
 /// Hashes with more fields stay listpacks (each lookup walks the fields).
 pub const MAX_FIELDS: usize = 32;
@@ -120,17 +119,6 @@ fn install_chunk(i: usize) {
 
 // ---- interning -----------------------------------------------------------------
 
-/// Runs `f` on an entry's bytes (integers in their decimal form).
-fn with_bytes<R>(v: LpValue, f: impl FnOnce(&[u8]) -> R) -> R {
-    match v {
-        LpValue::Str(s) => f(s),
-        LpValue::Int(n) => {
-            let mut buf = [0u8; MAX_I64_LEN];
-            f(i64_to_bytes(n, &mut buf))
-        }
-    }
-}
-
 /// A 64-bit hash of a field list (lengths and bytes).
 struct ListHash(u64);
 
@@ -187,7 +175,7 @@ fn fields_match(mut encoded: &[u8], lp: &Listpack) -> bool {
             return false;
         };
         let len = len as usize;
-        if rest.len() < len || !with_bytes(f, |b| b == &rest[..len]) {
+        if rest.len() < len || !f.with_bytes(|b| b == &rest[..len]) {
             return false;
         }
         encoded = &rest[len..];
@@ -200,7 +188,7 @@ fn encode_fields(lp: &Listpack) -> Box<[u8]> {
     let mut out = Vec::new();
     let mut it = lp.iter();
     while let (Some(f), Some(_)) = (it.next(), it.next()) {
-        with_bytes(f, |b| {
+        f.with_bytes(|b| {
             out.push(b.len() as u8);
             out.extend_from_slice(b);
         });
@@ -373,7 +361,7 @@ impl Shaped {
             if f.len() > MAX_ENTRY_LEN || v.len() > MAX_ENTRY_LEN {
                 return None;
             }
-            with_bytes(f, |b| list.add(b));
+            f.with_bytes(|b| list.add(b));
             size += 1 + v.len();
         }
         let id = INTERNER.with(|i| i.borrow_mut().acquire(list.finish(), lp, count))?;
@@ -388,7 +376,7 @@ impl Shaped {
         put(&id.to_ne_bytes());
         let mut it = lp.iter();
         while let (Some(_), Some(v)) = (it.next(), it.next()) {
-            with_bytes(v, |b| {
+            v.with_bytes(|b| {
                 put(&[b.len() as u8]);
                 put(b);
             });
@@ -621,6 +609,7 @@ impl ExactSizeIterator for ShapedIter<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::listpack::LpValue;
 
     fn listpack(pairs: &[(&[u8], &[u8])]) -> Listpack {
         let mut lp = Listpack::new();

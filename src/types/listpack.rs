@@ -68,6 +68,17 @@ impl LpValue<'_> {
         }
     }
 
+    /// Runs `f` on the entry's bytes (integers formatted on the stack).
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            LpValue::Str(s) => f(s),
+            LpValue::Int(n) => {
+                let mut buf = [0u8; crate::util::numbers::MAX_I64_LEN];
+                f(crate::util::numbers::i64_to_bytes(*n, &mut buf))
+            }
+        }
+    }
+
     /// True when the entry's bytes equal `b`.
     pub fn eq_bytes(&self, b: &[u8]) -> bool {
         match self {

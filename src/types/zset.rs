@@ -134,17 +134,6 @@ fn lp_cmp(v: LpValue, b: &[u8]) -> Ordering {
     }
 }
 
-/// Runs `f` on the bytes of a listpack member (integers are formatted on the stack).
-fn with_bytes<R>(v: LpValue, f: impl FnOnce(&[u8]) -> R) -> R {
-    match v {
-        LpValue::Str(s) => f(s),
-        LpValue::Int(n) => {
-            let mut buf = [0u8; MAX_I64_LEN];
-            f(i64_to_bytes(n, &mut buf))
-        }
-    }
-}
-
 /// (member, score) pairs of a zset listpack, front to back or back to front.
 struct Pairs<I> {
     entries: I,
@@ -354,7 +343,7 @@ impl ZSet {
             // No size hint: the set keeps growing past the listpack limit.
             let mut zsl = SkipList::new();
             for (m, s) in pairs(lp, false) {
-                with_bytes(m, |b| zsl.insert(s, b));
+                m.with_bytes(|b| zsl.insert(s, b));
             }
             self.enc = Enc::Skiplist(Box::new(zsl));
         }
@@ -511,8 +500,8 @@ impl ZSet {
         }
         match &self.enc {
             Enc::Listpack(lp) => {
-                let gte = |v: LpValue| with_bytes(v, |b| r.gte_min(b));
-                let lte = |v: LpValue| with_bytes(v, |b| r.lte_max(b));
+                let gte = |v: LpValue| v.with_bytes(|b| r.gte_min(b));
+                let lte = |v: LpValue| v.with_bytes(|b| r.lte_max(b));
                 // Redis's zzlIsInLexRange first looks at both ends (which only
                 // matters when the scores differ and the lex order is undefined).
                 let (first, last) = (pairs(lp, false).next()?, pairs(lp, true).next()?);
@@ -1277,7 +1266,8 @@ fn zrange_generic(
     };
     if n > 0 {
         for (m, s) in z.iter_from(first, rev).take(n) {
-            with_bytes(m, |b| dst.add(s, b, AddFlags::default(), limits)).ok();
+            m.with_bytes(|b| dst.add(s, b, AddFlags::default(), limits))
+                .ok();
         }
     }
     store_result(ctx, argv.get(1), dst, "zrangestore");
@@ -1359,7 +1349,7 @@ impl Src<'_> {
             Src::Missing => {}
             Src::Z(z) => {
                 for (m, s) in z.iter() {
-                    with_bytes(m, |b| f(b, s));
+                    m.with_bytes(|b| f(b, s));
                 }
             }
             Src::Set(s) => {
