@@ -9,9 +9,9 @@
 //!
 //! A small listpack hash whose field list many hashes share is kept *shaped*
 //! (see `hash_shape`): its values only, behind a shared field list. It is a
-//! listpack to every client. A command that writes to a hash unshapes it
-//! first, and [`Hash::settle`] shapes it again once the command is done, so
-//! the write paths only ever see a listpack or a table.
+//! listpack to every client. A new value for an existing field is written
+//! into the shaped values; any other write unshapes the hash first, and
+//! [`Hash::settle`] shapes it again once the command is done.
 //!
 //! Values read from any encoding come out as [`LpValue`]: listpack entries
 //! may be integers (canonical integer strings are stored that way), hashtable
