@@ -426,7 +426,8 @@ impl Hash {
 
     /// Shapes a small listpack hash whose field list is common (see
     /// `hash_shape`). Called when a command is done writing to the hash, and
-    /// on loading; the write methods below unshape it again first.
+    /// on loading; the write methods below unshape it first, except `set`
+    /// when it only replaces a value.
     pub fn settle(&mut self) {
         if let Repr::Listpack(lp) = &self.repr {
             if let Some(s) = Shaped::from_listpack(lp) {
@@ -960,9 +961,9 @@ pub fn hrandfield(ctx: &mut Ctx) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
-    if let Some(lp) = h.as_listpack() {
-        let i = random_below(lp.len() / 2) * 2;
-        if let Some(f) = lp.get(i) {
+    if h.is_listpack() {
+        // Walks to the pick without building a listpack for a shaped hash.
+        if let Some((f, _)) = h.iter().nth(random_below(h.len())) {
             reply_value(ctx.reply, f);
         }
         return Ok(());
