@@ -338,6 +338,7 @@ impl RequestParser {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     fn peeked(buf: &[u8], max: usize) -> (Vec<&[u8]>, usize) {
         let mut spans = vec![Span { start: 0, len: 0 }; max];
@@ -376,7 +377,6 @@ mod tests {
             assert_eq!(peeked(buf, 4), (vec![], 0), "{buf:?}");
         }
     }
-    use super::*;
 
     const OPEN: ParseLimits = ParseLimits {
         max_bulk_len: 512 * 1024 * 1024,
