@@ -145,6 +145,7 @@ pub fn main(args: Vec<String>) -> i32 {
         clients: Vec::new(),
         free_slots: Vec::new(),
         client_count: 0,
+        active_clients: 0,
         next_client_id: 1,
         pending_writes: Vec::new(),
         pending_reads: Vec::new(),

@@ -373,6 +373,8 @@ config_struct! {
     active_expire_effort: i64,
     /// `hz` (clamped to 1..=500 after load / set, like Redis)
     hz: i64,
+    /// `wakeup-coalesce-us` (hidden, oxidis's own: see server::coalesce)
+    wakeup_coalesce_us: i64,
     /// `min-replicas-to-write` (alias `min-slaves-to-write`)
     min_replicas_to_write: i64,
     /// `min-replicas-max-lag` (alias `min-slaves-max-lag`)

@@ -902,6 +902,15 @@ pub static TABLE: &[Entry] = &[
     ),
     n!("hz", NO, M, 0, INT_MAX, hz, 10),
     n!(
+        "wakeup-coalesce-us",
+        NO,
+        HIDDEN,
+        0,
+        1000,
+        wakeup_coalesce_us,
+        20
+    ),
+    n!(
         "min-replicas-to-write",
         Some("min-slaves-to-write"),
         M,

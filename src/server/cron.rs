@@ -73,12 +73,17 @@ pub fn server_cron(srv: &mut Server, ks: &mut Keyspace) {
     }
 }
 
-/// Closes idle clients (`timeout`), and resets query buffer peaks.
+/// Closes idle clients (`timeout`), resets query buffer peaks, and counts the
+/// clients active in the last second (for wakeup coalescing).
 fn clients_cron(srv: &mut Server, ks: &mut Keyspace, now: i64) {
     let timeout_ms = srv.config.timeout * 1000;
     let mut idle = Vec::new();
+    let mut active = 0;
     for c in srv.clients.iter_mut().flatten() {
         c.st.querybuf_peak = c.querybuf.len();
+        if now - c.st.last_interaction_ms <= 1000 {
+            active += 1;
+        }
         if timeout_ms > 0
             && c.st.flags & (flags::SLAVE | flags::MASTER | flags::BLOCKED | flags::PUBSUB) == 0
             && now - c.st.last_interaction_ms > timeout_ms
@@ -86,6 +91,7 @@ fn clients_cron(srv: &mut Server, ks: &mut Keyspace, now: i64) {
             idle.push(c.st.slot);
         }
     }
+    srv.active_clients = active;
     for slot in idle {
         log::debug!("Closing idle client");
         close_client_slot(srv, ks, slot);

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod blocking;
 pub mod client;
+pub mod coalesce;
 pub mod connection;
 pub mod cron;
 pub mod info;
@@ -150,6 +151,8 @@ pub struct Server {
     pub clients: Vec<Option<Box<Client>>>,
     pub free_slots: Vec<usize>,
     pub client_count: usize,
+    /// Clients that sent something in the last second (counted by cron).
+    pub active_clients: usize,
     pub next_client_id: u64,
     /// Clients with replies to flush before sleeping.
     pub pending_writes: Vec<usize>,

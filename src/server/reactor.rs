@@ -1,6 +1,7 @@
 //! The reactor: one mio poll loop that owns every socket and runs every command.
 //!
-//! Each turn: wait for readiness (bounded by the next timer), accept new connections,
+//! Each turn: wait for readiness (bounded by the next timer; under heavy load
+//! the wait may be a short timed one, see `coalesce`), accept new connections,
 //! read what clients sent and run every complete command in their buffers in order
 //! (pipelining), fire due timers (cron), then — before sleeping again — flush the
 //! replies and close the clients that asked for it. Like Redis's `ae` loop, nothing
@@ -17,6 +18,7 @@ use std::time::Duration;
 use mio::{Events, Interest, Token};
 
 use super::client::{flags, Client, ClientState, Conn};
+use super::coalesce::Coalescer;
 use super::{unix_ms, Listener, Server, Timer};
 use crate::command::dispatch::execute;
 use crate::command::Argv;
@@ -96,6 +98,10 @@ impl EventLoop {
         self.srv
             .timers
             .add(now + 1000 / self.srv.hz.max(1), Timer::Cron);
+        // Precise short sleeps for wakeup coalescing (the default slack is 50 µs).
+        // SAFETY: prctl with PR_SET_TIMERSLACK only sets this thread's timer slack.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
+        let mut coalescer = Coalescer::default();
         loop {
             let now = unix_ms();
             let timeout = if self.srv.pending_reads.is_empty() {
@@ -103,15 +109,18 @@ impl EventLoop {
             } else {
                 0
             };
-            if let Err(e) = self
-                .srv
-                .poll
-                .poll(&mut events, Some(Duration::from_millis(timeout)))
-            {
-                if e.kind() != ErrorKind::Interrupted {
-                    log::warn!("poll error: {e}");
-                }
+            let interval_us = self.srv.config.wakeup_coalesce_us as u64;
+            let mut waited = false;
+            if let Some(wait) = coalescer.wait_before_poll(interval_us, timeout) {
+                std::thread::sleep(wait);
+                waited = self.poll(&mut events, 0) && !events.is_empty();
             }
+            if !waited {
+                self.poll(&mut events, timeout);
+            }
+            let ready = events.iter().count();
+            let active = self.srv.active_clients;
+            coalescer.observe(interval_us, waited, ready, active, unix_ms());
             self.handle_events(&events);
             let now = unix_ms();
             for timer in self.srv.timers.expire(now) {
@@ -141,6 +150,23 @@ impl EventLoop {
             self.before_sleep();
             if self.srv.shutdown_prepared {
                 return 0;
+            }
+        }
+    }
+
+    /// Waits up to `timeout_ms` for readiness; false if the poll failed.
+    fn poll(&mut self, events: &mut Events, timeout_ms: u64) -> bool {
+        match self
+            .srv
+            .poll
+            .poll(events, Some(Duration::from_millis(timeout_ms)))
+        {
+            Ok(()) => true,
+            Err(e) => {
+                if e.kind() != ErrorKind::Interrupted {
+                    log::warn!("poll error: {e}");
+                }
+                false
             }
         }
     }
