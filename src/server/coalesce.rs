@@ -34,6 +34,7 @@ const MIN_READY: usize = 4;
 /// were waiting on us; a burst from busy clients makes one such wait, not a
 /// run of them), the loop blocks as usual for `HOLD_OFF_MS` before trying again.
 const WAITS_BEFORE_HOLD_OFF: u32 = 3;
+/// How long the loop blocks as usual after such a run of waits.
 const HOLD_OFF_MS: i64 = 100;
 
 /// The decision, carried from one poll to the next.
@@ -117,7 +118,7 @@ mod tests {
     }
 
     #[test]
-    fn holds_off_after_a_wait_found_most_clients_ready() {
+    fn holds_off_once_waits_keep_finding_most_clients_ready() {
         let mut c = Coalescer::default();
         c.observe(US, false, 6, 16, NOW);
         assert!(c.wait_before_poll(US, 100).is_some());

@@ -98,10 +98,8 @@ impl EventLoop {
         self.srv
             .timers
             .add(now + 1000 / self.srv.hz.max(1), Timer::Cron);
-        // Precise short sleeps for wakeup coalescing (the default slack is 50 µs).
-        // SAFETY: prctl with PR_SET_TIMERSLACK only sets this thread's timer slack.
-        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
         let mut coalescer = Coalescer::default();
+        let mut precise_sleeps = false;
         loop {
             let now = unix_ms();
             let timeout = if self.srv.pending_reads.is_empty() {
@@ -112,15 +110,23 @@ impl EventLoop {
             let interval_us = self.srv.config.wakeup_coalesce_us as u64;
             let mut waited = false;
             if let Some(wait) = coalescer.wait_before_poll(interval_us, timeout) {
+                if !precise_sleeps {
+                    // The default timer slack (50 µs) would outlast the wait.
+                    // SAFETY: PR_SET_TIMERSLACK only sets this thread's slack.
+                    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
+                    precise_sleeps = true;
+                }
                 std::thread::sleep(wait);
                 waited = self.poll(&mut events, 0) && !events.is_empty();
             }
             if !waited {
                 self.poll(&mut events, timeout);
             }
-            let ready = events.iter().count();
-            let active = self.srv.active_clients;
-            coalescer.observe(interval_us, waited, ready, active, unix_ms());
+            if interval_us > 0 {
+                let ready = events.iter().count();
+                let active = self.srv.active_clients;
+                coalescer.observe(interval_us, waited, ready, active, unix_ms());
+            }
             self.handle_events(&events);
             let now = unix_ms();
             for timer in self.srv.timers.expire(now) {
