@@ -1,7 +1,8 @@
 //! The reactor: one mio poll loop that owns every socket and runs every command.
 //!
-//! Each turn: wait for readiness (bounded by the next timer; under heavy load
-//! the wait may be a short timed one, see `coalesce`), accept new connections,
+//! Each turn: wait for readiness (bounded by the next timer; with
+//! `wakeup-coalesce-us` set, under heavy load a short timed wait, see
+//! `coalesce`), accept new connections,
 //! read what clients sent and run every complete command in their buffers in order
 //! (pipelining), fire due timers (cron), then — before sleeping again — flush the
 //! replies and close the clients that asked for it. Like Redis's `ae` loop, nothing
