@@ -59,15 +59,8 @@ impl Coalescer {
 
     /// Takes in what a poll returned: `ready` events, after a coalesced wait
     /// or not (`waited`), while `active` clients sent something in the last
-    /// second.
-    pub fn observe(
-        &mut self,
-        interval_us: u64,
-        waited: bool,
-        ready: usize,
-        active: usize,
-        now_ms: i64,
-    ) {
+    /// second. Called only while `wakeup-coalesce-us` is set.
+    pub fn observe(&mut self, waited: bool, ready: usize, active: usize, now_ms: i64) {
         let most_ready = ready * 2 > active;
         if waited {
             self.waits_found_most_ready = if most_ready {
@@ -81,10 +74,7 @@ impl Coalescer {
                 self.waits_found_most_ready = 0;
             }
         }
-        self.engaged = interval_us > 0
-            && ready >= MIN_READY
-            && !most_ready
-            && now_ms >= self.hold_off_until_ms;
+        self.engaged = ready >= MIN_READY && !most_ready && now_ms >= self.hold_off_until_ms;
     }
 }
 
@@ -99,64 +89,64 @@ mod tests {
     fn blocks_until_a_poll_finds_a_few_of_many_clients_ready() {
         let mut c = Coalescer::default();
         assert_eq!(c.wait_before_poll(US, 100), None);
-        c.observe(US, false, 6, 50, NOW);
+        c.observe(false, 6, 50, NOW);
         assert_eq!(c.wait_before_poll(US, 100), Some(Duration::from_micros(US)));
         // Still a few of many after the wait: keep coalescing.
-        c.observe(US, true, 16, 50, NOW);
+        c.observe(true, 16, 50, NOW);
         assert_eq!(c.wait_before_poll(US, 100), Some(Duration::from_micros(US)));
     }
 
     #[test]
     fn a_lone_client_or_clients_all_waiting_on_us_never_wait() {
         let mut c = Coalescer::default();
-        c.observe(US, false, 1, 1, NOW);
+        c.observe(false, 1, 1, NOW);
         assert_eq!(c.wait_before_poll(US, 100), None);
-        c.observe(US, false, 8, 8, NOW);
+        c.observe(false, 8, 8, NOW);
         assert_eq!(c.wait_before_poll(US, 100), None);
-        c.observe(US, false, 3, 50, NOW);
+        c.observe(false, 3, 50, NOW);
         assert_eq!(c.wait_before_poll(US, 100), None);
     }
 
     #[test]
     fn holds_off_once_waits_keep_finding_most_clients_ready() {
         let mut c = Coalescer::default();
-        c.observe(US, false, 6, 16, NOW);
+        c.observe(false, 6, 16, NOW);
         assert!(c.wait_before_poll(US, 100).is_some());
         // One burst after a wait is no reason to stop: the next poll blocks,
         // and a poll finding a few of many ready engages it again.
-        c.observe(US, true, 12, 16, NOW);
+        c.observe(true, 12, 16, NOW);
         assert_eq!(c.wait_before_poll(US, 100), None);
-        c.observe(US, false, 6, 16, NOW);
+        c.observe(false, 6, 16, NOW);
         assert!(c.wait_before_poll(US, 100).is_some());
         // A run of waits that each found most clients ready holds it off.
         for _ in 0..WAITS_BEFORE_HOLD_OFF {
-            c.observe(US, false, 6, 16, NOW);
-            c.observe(US, true, 12, 16, NOW);
+            c.observe(false, 6, 16, NOW);
+            c.observe(true, 12, 16, NOW);
         }
         assert_eq!(c.wait_before_poll(US, 100), None);
         // A poll that would engage it again is ignored while holding off...
-        c.observe(US, false, 6, 16, NOW + HOLD_OFF_MS - 1);
+        c.observe(false, 6, 16, NOW + HOLD_OFF_MS - 1);
         assert_eq!(c.wait_before_poll(US, 100), None);
         // ...and taken once the hold-off is over.
-        c.observe(US, false, 6, 16, NOW + HOLD_OFF_MS);
+        c.observe(false, 6, 16, NOW + HOLD_OFF_MS);
         assert!(c.wait_before_poll(US, 100).is_some());
     }
 
     #[test]
     fn disengages_when_load_drops() {
         let mut c = Coalescer::default();
-        c.observe(US, false, 10, 50, NOW);
-        c.observe(US, true, 0, 50, NOW);
+        c.observe(false, 10, 50, NOW);
+        c.observe(true, 0, 50, NOW);
         assert_eq!(c.wait_before_poll(US, 100), None);
     }
 
     #[test]
     fn never_waits_past_a_due_timer_or_when_turned_off() {
         let mut c = Coalescer::default();
-        c.observe(US, false, 10, 50, NOW);
+        c.observe(false, 10, 50, NOW);
         assert_eq!(c.wait_before_poll(US, 0), None);
         assert_eq!(c.wait_before_poll(5000, 2), Some(Duration::from_millis(2)));
-        c.observe(0, false, 10, 50, NOW);
+        c.observe(false, 10, 50, NOW);
         assert_eq!(c.wait_before_poll(0, 100), None);
     }
 }

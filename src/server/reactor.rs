@@ -126,7 +126,7 @@ impl EventLoop {
             if interval_us > 0 {
                 let ready = events.iter().count();
                 let active = self.srv.active_clients;
-                coalescer.observe(interval_us, waited, ready, active, unix_ms());
+                coalescer.observe(waited, ready, active, unix_ms());
             }
             self.handle_events(&events);
             let now = unix_ms();
