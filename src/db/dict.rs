@@ -43,7 +43,7 @@
 //!   (`util::siphash`, created on first use and shared by every dict, as is the
 //!   thread's sampling PRNG: a dict per small set or hash stays 72 bytes).
 
-use crate::util::prefetch::prefetch_read;
+use crate::util::prefetch::{prefetch_read, HeapData, StagedLookup};
 use crate::util::siphash::process_hasher;
 use std::alloc::{self, Layout};
 use std::borrow::Borrow;
@@ -1068,41 +1068,6 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         self.find_entry(self.hash(key), key).map(|e| &e.value)
     }
 
-    /// The hash this dict files `key` under, for the prefetch calls below.
-    pub fn hash_of<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
-        self.hash(key)
-    }
-
-    /// Starts loading the bucket(s) a key of hash `hash` is filed in: the first
-    /// step of prefetching a lookup that will come soon (see `Db::prefetch_keys`).
-    pub fn prefetch_bucket(&self, hash: u64) {
-        for t in self.live_tables() {
-            if !t.buckets.is_empty() {
-                prefetch_read(&t.buckets[hash as usize & t.mask()]);
-            }
-        }
-    }
-
-    /// Starts loading the first entry of each chain `hash` falls in (read once
-    /// `prefetch_bucket` has had time to bring the bucket in).
-    pub fn prefetch_chain_head(&self, hash: u64) {
-        for t in self.live_tables() {
-            if let Some(e) = t.head(hash) {
-                prefetch_read(e);
-            }
-        }
-    }
-
-    /// Calls `f` with the first entry of each chain `hash` falls in, whatever its
-    /// key, so the caller can prefetch what the entry points to.
-    pub fn with_chain_head(&self, hash: u64, mut f: impl FnMut(&K, &V)) {
-        for t in self.live_tables() {
-            if let Some(e) = t.head(hash) {
-                f(&e.key, &e.value);
-            }
-        }
-    }
-
     /// Returns the stored key and value for `key`.
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
     where
@@ -1279,6 +1244,46 @@ impl<'a, K, V> IntoIterator for &'a mut Dict<K, V> {
 type BucketIter<'a, K, V> = Chain<slice::Iter<'a, Link<K, V>>, slice::Iter<'a, Link<K, V>>>;
 type BucketIterMut<'a, K, V> =
     Chain<slice::IterMut<'a, Link<K, V>>, slice::IterMut<'a, Link<K, V>>>;
+
+/// A lookup's steps (see `prefetch_lookups`): the bucket, the chain's first
+/// entry, then the key and value bytes that entry keeps apart. The first entry
+/// is usually the one sought: chains average under one entry.
+impl<K, V> StagedLookup for Dict<K, V>
+where
+    K: Hash + Eq + Borrow<[u8]> + HeapData,
+    V: HeapData,
+{
+    fn stage_bucket(&self, key: &[u8]) -> u64 {
+        let hash = self.hash(key);
+        for t in self.live_tables() {
+            if !t.buckets.is_empty() {
+                prefetch_read(&t.buckets[hash as usize & t.mask()]);
+            }
+        }
+        hash
+    }
+
+    fn stage_entry(&self, hash: u64) {
+        for t in self.live_tables() {
+            if let Some(e) = t.head(hash) {
+                prefetch_read(e);
+            }
+        }
+    }
+
+    fn stage_data(&self, hash: u64) {
+        for t in self.live_tables() {
+            if let Some(e) = t.head(hash) {
+                for p in [e.key.heap_data(), e.value.heap_data()]
+                    .into_iter()
+                    .flatten()
+                {
+                    prefetch_read(p);
+                }
+            }
+        }
+    }
+}
 
 /// Iterator over `(&K, &V)` of both tables; see [`Dict::iter`].
 pub struct Iter<'a, K, V> {

@@ -129,6 +129,12 @@ impl Deref for Key {
     }
 }
 
+impl crate::util::prefetch::HeapData for Key {
+    fn heap_data(&self) -> Option<*const u8> {
+        self.heap_ptr()
+    }
+}
+
 impl Borrow<[u8]> for Key {
     #[inline]
     fn borrow(&self) -> &[u8] {

@@ -14,8 +14,8 @@ pub mod keyspace;
 pub mod lazyfree;
 pub mod ttl_index;
 
-use crate::types::{RObj, Value};
-use crate::util::prefetch::prefetch_read;
+use crate::types::RObj;
+use crate::util::prefetch::{prefetch_lookups, LOOKUP_BATCH};
 use dict::Dict;
 use ttl_index::{TtlIndex, TtlSlot};
 
@@ -55,44 +55,20 @@ impl Db {
         self.dict.is_empty()
     }
 
-    /// Most keys a look-ahead prefetches at a time (see `prefetch_keys`).
-    pub const PREFETCH_BATCH: usize = 16;
-
-    /// Starts loading what looking up `keys` will touch, for a batch of commands
-    /// about to run (a client's pipeline): each lookup is a chain of dependent
-    /// cache misses (bucket, entry, key bytes, value bytes) that would otherwise
-    /// be paid one after another, command after command. Here the batch goes
-    /// through the chain one link at a time, prefetching that link for every key
-    /// before reading it for any, so the misses of different keys overlap
-    /// (Valkey 8 does the same for the commands its I/O threads parsed). Only
-    /// hints: what the dict holds is unchanged, and a guess that is not a key
-    /// (the second argument of a keyless command) costs a hash and a few loads.
-    /// Keys past the first `PREFETCH_BATCH` are left out.
+    /// Starts loading what looking up `keys` will touch (see
+    /// `prefetch_lookups`): bucket, entry, key bytes and a string value's
+    /// bytes. Only hints: what the dict holds is unchanged. Keys past the first
+    /// `LOOKUP_BATCH` are left out.
     pub fn prefetch_keys(&self, keys: &[&[u8]]) {
         if self.dict.is_empty() {
             return;
         }
-        let mut hashes = [0u64; Self::PREFETCH_BATCH];
-        let hashes = &mut hashes[..keys.len().min(Self::PREFETCH_BATCH)];
-        for (h, key) in hashes.iter_mut().zip(keys) {
-            *h = self.dict.hash_of(*key);
-            self.dict.prefetch_bucket(*h);
+        let mut batch = [(&self.dict, &[][..]); LOOKUP_BATCH];
+        let n = keys.len().min(LOOKUP_BATCH);
+        for (slot, key) in batch.iter_mut().zip(keys) {
+            slot.1 = key;
         }
-        for &h in hashes.iter() {
-            self.dict.prefetch_chain_head(h);
-        }
-        for &h in hashes.iter() {
-            self.dict.with_chain_head(h, |key, obj| {
-                if let Some(p) = key.heap_ptr() {
-                    prefetch_read(p);
-                }
-                if let Value::Str(s) = &obj.value {
-                    if let Some(p) = s.heap_ptr() {
-                        prefetch_read(p);
-                    }
-                }
-            });
-        }
+        prefetch_lookups(&batch[..n]);
     }
 
     /// The absolute expire time of `key` in ms, if it has one.

@@ -16,7 +16,7 @@ use crate::util::splitargs::split_args;
 pub const INLINE_MAX_SIZE: usize = 64 * 1024;
 
 /// Where one argument lives: `start..start + len` of the buffer it was parsed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Span {
     pub start: usize,
     pub len: usize,
@@ -102,20 +102,47 @@ fn count_line(buf: &[u8], at: usize, prefix: u8) -> Option<(usize, usize)> {
     Some((n, i + 2))
 }
 
+/// How many leading arguments `peek_requests` records of each request: the
+/// name, the key, and the two after it (where a member or field usually is).
+pub const PEEK_ARGS: usize = 4;
+
+/// The leading arguments of a request seen by `peek_requests`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeekedRequest {
+    /// Spans of arguments `0..argc.min(PEEK_ARGS)` (the rest are zero).
+    pub args: [Span; PEEK_ARGS],
+    /// The request's argument count (at least 2: one-argument requests are skipped).
+    pub argc: usize,
+}
+
+impl PeekedRequest {
+    /// Argument `i`, when the request has it and it was recorded.
+    pub fn arg<'b>(&self, buf: &'b [u8], i: usize) -> Option<&'b [u8]> {
+        if i >= self.argc.min(PEEK_ARGS) {
+            return None;
+        }
+        let s = self.args[i];
+        buf.get(s.start..s.start + s.len)
+    }
+}
+
 /// Finds, for each complete multibulk request at the start of `buf`, where its
-/// second argument lies (the first key of most commands), so the server can start
-/// loading the keys a pipeline is about to touch before it runs the first one.
-/// Fills `keys` with up to `keys.len()` spans, skipping requests of one argument,
-/// and stops at the first request that is incomplete, inline or not plainly
-/// well formed (the parser proper deals with those). Returns how many spans it
-/// filled and the offset where its look-ahead ended.
-pub fn peek_keys(buf: &[u8], keys: &mut [Span]) -> (usize, usize) {
+/// first arguments lie (the name, then the first key of most commands), so the
+/// server can start loading what a pipeline is about to touch before it runs
+/// the first command. Fills `out` with up to `out.len()` requests, skipping
+/// requests of one argument, and stops at the first request that is
+/// incomplete, inline or not plainly well formed (the parser proper deals with
+/// those). Returns how many it filled and the offset where its look-ahead ended.
+pub fn peek_requests(buf: &[u8], out: &mut [PeekedRequest]) -> (usize, usize) {
     let (mut found, mut pos) = (0, 0);
-    while found < keys.len() {
+    while found < out.len() {
         let Some((argc, mut at)) = count_line(buf, pos, b'*') else {
             break;
         };
-        let mut second = None;
+        let mut req = PeekedRequest {
+            argc,
+            ..PeekedRequest::default()
+        };
         let mut complete = true;
         for i in 0..argc {
             let Some((len, start)) = count_line(buf, at, b'$') else {
@@ -127,16 +154,16 @@ pub fn peek_keys(buf: &[u8], keys: &mut [Span]) -> (usize, usize) {
                 complete = false;
                 break;
             }
-            if i == 1 {
-                second = Some(Span { start, len });
+            if let Some(slot) = req.args.get_mut(i) {
+                *slot = Span { start, len };
             }
             at = end + 2;
         }
         if !complete {
             break;
         }
-        if let Some(span) = second {
-            keys[found] = span;
+        if argc >= 2 {
+            out[found] = req;
             found += 1;
         }
         pos = at;
@@ -340,18 +367,16 @@ impl RequestParser {
 mod tests {
     use super::*;
 
+    /// The second argument of each request `peek_requests` finds.
     fn peeked(buf: &[u8], max: usize) -> (Vec<&[u8]>, usize) {
-        let mut spans = vec![Span { start: 0, len: 0 }; max];
-        let (n, end) = peek_keys(buf, &mut spans);
-        let keys = spans[..n]
-            .iter()
-            .map(|s| &buf[s.start..s.start + s.len])
-            .collect();
+        let mut reqs = vec![PeekedRequest::default(); max];
+        let (n, end) = peek_requests(buf, &mut reqs);
+        let keys = reqs[..n].iter().map(|r| r.arg(buf, 1).unwrap()).collect();
         (keys, end)
     }
 
     #[test]
-    fn peek_keys_finds_second_arguments_of_complete_requests() {
+    fn peek_requests_finds_second_arguments_of_complete_requests() {
         let buf = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n*2\r\n$3\r\nGET\r\n$2\r\nk";
         let (keys, end) = peeked(buf, 8);
         assert_eq!(keys, vec![&b"k1"[..], &b"k2"[..]]);
@@ -364,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    fn peek_keys_stops_at_inline_and_malformed_requests() {
+    fn peek_requests_stops_at_inline_and_malformed_requests() {
         for buf in [
             &b"GET k\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..],
             b"*2\r\n$3\r\nGET\r\n$x\r\nk\r\n",
@@ -376,6 +401,21 @@ mod tests {
         ] {
             assert_eq!(peeked(buf, 4), (vec![], 0), "{buf:?}");
         }
+    }
+
+    #[test]
+    fn peek_requests_records_the_leading_arguments() {
+        let buf =
+            b"*6\r\n$4\r\nHSET\r\n$1\r\nh\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n\
+                    *2\r\n$4\r\nLLEN\r\n$1\r\nl\r\n";
+        let mut reqs = [PeekedRequest::default(); 4];
+        let (n, end) = peek_requests(buf, &mut reqs);
+        assert_eq!((n, end), (2, buf.len()));
+        let args = |r: &PeekedRequest| (0..8).map_while(|i| r.arg(buf, i)).collect::<Vec<_>>();
+        let hset: Vec<&[u8]> = vec![b"HSET", b"h", b"f1", b"v1"];
+        assert_eq!((args(&reqs[0]), reqs[0].argc), (hset, 6));
+        let llen: Vec<&[u8]> = vec![b"LLEN", b"l"];
+        assert_eq!((args(&reqs[1]), reqs[1].argc), (llen, 2));
     }
 
     const OPEN: ParseLimits = ParseLimits {

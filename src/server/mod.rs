@@ -13,6 +13,7 @@ pub mod connection;
 pub mod cron;
 pub mod info;
 pub mod latency;
+pub mod lookahead;
 pub mod memory;
 pub mod multi;
 pub mod proctitle;

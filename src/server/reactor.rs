@@ -20,12 +20,12 @@ use mio::{Events, Interest, Token};
 
 use super::client::{flags, Client, ClientState, Conn};
 use super::coalesce::Coalescer;
+use super::lookahead::prefetch_pipeline;
 use super::{unix_ms, Listener, Server, Timer};
 use crate::command::dispatch::execute;
 use crate::command::Argv;
 use crate::db::keyspace::Keyspace;
-use crate::db::Db;
-use crate::protocol::request::{peek_keys, ParseLimits, Parsed, Span};
+use crate::protocol::request::{ParseLimits, Parsed};
 
 /// Tokens below this are listeners; client slot `i` uses `CLIENT_TOKEN_BASE + i`.
 pub const CLIENT_TOKEN_BASE: usize = 1 << 16;
@@ -432,7 +432,7 @@ impl EventLoop {
             }
             if !parser.in_progress() && parser.pos >= looked_ahead_to {
                 let input = qb.get(parser.pos..).unwrap_or_default();
-                looked_ahead_to = parser.pos + self.prefetch_pipeline(c.st.db, input);
+                looked_ahead_to = parser.pos + prefetch_pipeline(&self.ks, c.st.db, input);
             }
             let limits = ParseLimits {
                 max_bulk_len: self.srv.config.proto_max_bulk_len,
@@ -478,33 +478,6 @@ impl EventLoop {
         c.querybuf = qb;
         c.parser = parser;
         c.st.qbuf = c.querybuf.len();
-    }
-
-    /// Prefetches the keys of the next commands of a pipeline in `input` (the
-    /// unparsed query buffer) in database `db`; returns how far it looked. A
-    /// lone command gains nothing from it and is left alone, and so is a
-    /// pipeline on one key (LPUSH after LPUSH), whose key stays in cache.
-    fn prefetch_pipeline(&self, db: usize, input: &[u8]) -> usize {
-        let mut spans = [Span { start: 0, len: 0 }; Db::PREFETCH_BATCH];
-        let (found, end) = peek_keys(input, &mut spans);
-        if found < 2 {
-            return end;
-        }
-        let mut keys: [&[u8]; Db::PREFETCH_BATCH] = [&[]; Db::PREFETCH_BATCH];
-        let mut distinct = 0;
-        for s in &spans[..found] {
-            let key = &input[s.start..s.start + s.len];
-            if distinct == 0 || keys[distinct - 1] != key {
-                keys[distinct] = key;
-                distinct += 1;
-            }
-        }
-        if distinct > 1 {
-            if let Some(db) = self.ks.dbs.get(db) {
-                db.prefetch_keys(&keys[..distinct]);
-            }
-        }
-        end
     }
 
     /// Writes as much of `slot`'s pending output as the socket takes.

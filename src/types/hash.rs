@@ -36,6 +36,7 @@ use crate::types::listpack::{Listpack, LpValue};
 use crate::types::{RObj, Value};
 use crate::util::glob::glob_match;
 use crate::util::numbers::{parse_i64, LongDouble, MAX_I64_LEN};
+use crate::util::prefetch::StagedLookup;
 use crate::util::sha1::Sha1;
 
 /// The encoding limits, from `hash-max-listpack-entries` / `-value`.
@@ -350,6 +351,14 @@ impl Hash {
         match self.view() {
             View::Listpack(_) | View::Shaped(_) => "listpack",
             View::Table(_) => "hashtable",
+        }
+    }
+
+    /// The table's dict, for prefetching field lookups (see `Value::member_index`).
+    pub fn member_index(&self) -> Option<&dyn StagedLookup> {
+        match self.view() {
+            View::Table(t) => Some(&t.dict),
+            View::Listpack(_) | View::Shaped(_) => None,
         }
     }
 

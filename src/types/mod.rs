@@ -19,6 +19,7 @@ pub mod string;
 pub mod zset;
 
 use crate::db::ttl_index::TtlSlot;
+use crate::util::prefetch::{HeapData, StagedLookup};
 use crate::util::sha1::Sha1;
 use string::RStr;
 
@@ -52,6 +53,18 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// The hash index a lookup of one field or member goes through (a
+    /// hashtable hash or set, a skiplist sorted set), for prefetching; `None`
+    /// for the small encodings and for strings and lists.
+    pub fn member_index(&self) -> Option<&dyn StagedLookup> {
+        match self {
+            Value::Hash(h) => h.member_index(),
+            Value::Set(s) => s.member_index(),
+            Value::ZSet(z) => z.member_index(),
+            Value::Str(_) | Value::List(_) => None,
         }
     }
 
@@ -130,6 +143,17 @@ impl RObj {
             value,
             lru,
             ttl_slot: TtlSlot::NONE,
+        }
+    }
+}
+
+/// A string's bytes, for prefetching a key's value with its entry; the other
+/// types are reached through `Value::member_index`.
+impl HeapData for RObj {
+    fn heap_data(&self) -> Option<*const u8> {
+        match &self.value {
+            Value::Str(s) => s.heap_ptr(),
+            _ => None,
         }
     }
 }

@@ -39,6 +39,7 @@ use crate::db::keyspace::{notify, Keyspace};
 use crate::protocol::reply::Reply;
 use crate::util::glob::glob_match;
 use crate::util::numbers::{i64_to_bytes, parse_i64, MAX_I64_LEN};
+use crate::util::prefetch::StagedLookup;
 use crate::util::sha1::Sha1;
 
 // ---------------------------------------------------------------------------
@@ -211,6 +212,14 @@ impl Set {
         match self {
             Set::Intset(_) => "intset",
             Set::Hashtable(_) => "hashtable",
+        }
+    }
+
+    /// The table's dict, for prefetching member lookups (see `Value::member_index`).
+    pub fn member_index(&self) -> Option<&dyn StagedLookup> {
+        match self {
+            Set::Hashtable(t) => Some(&t.dict),
+            Set::Intset(_) => None,
         }
     }
 

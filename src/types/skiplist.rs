@@ -54,7 +54,7 @@ use std::hash::BuildHasher;
 use std::mem::size_of;
 
 use crate::db::dict::{resize_policy, ResizePolicy};
-use crate::util::prefetch::prefetch_read;
+use crate::util::prefetch::{prefetch_read, StagedLookup};
 
 /// Maximum number of levels (Redis `ZSKIPLIST_MAXLEVEL`).
 pub const MAX_LEVEL: usize = 32;
@@ -1210,6 +1210,40 @@ impl SkipList {
 /// A per-process random seed for level draws.
 fn seed() -> u64 {
     RandomState::new().hash_one(0x5a5e_u64) | 1
+}
+
+/// A member lookup's steps (see `prefetch_lookups`): the index bucket, the
+/// node it names, then that node's member bytes.
+impl StagedLookup for SkipList {
+    fn stage_bucket(&self, ele: &[u8]) -> u64 {
+        let h = hash(ele);
+        for table in self.tables() {
+            prefetch_read(&table[bucket(h, table)]);
+        }
+        h
+    }
+
+    fn stage_entry(&self, h: u64) {
+        for node in self.chain_heads(h) {
+            prefetch_read(node);
+        }
+    }
+
+    fn stage_data(&self, h: u64) {
+        for node in self.chain_heads(h) {
+            prefetch_read(node.ele.as_ptr());
+        }
+    }
+}
+
+impl SkipList {
+    /// The first node of each index chain `h` falls in (two while rehashing).
+    fn chain_heads(&self, h: u64) -> impl Iterator<Item = &Node> + '_ {
+        self.tables()
+            .map(move |table| table[bucket(h, table)])
+            .filter(|&n| n != NONE)
+            .filter_map(|n| self.nodes.get(n as usize))
+    }
 }
 
 #[cfg(test)]

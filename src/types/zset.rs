@@ -41,6 +41,7 @@ use crate::util::glob::glob_match;
 use crate::util::numbers::{
     i64_to_bytes, parse_f64, parse_i64, write_d2string, write_double, MAX_I64_LEN,
 };
+use crate::util::prefetch::StagedLookup;
 use crate::util::sha1::Sha1;
 
 /// Listpacks never grow past 1 GB (Redis `LISTPACK_MAX_SAFETY_SIZE`).
@@ -283,6 +284,15 @@ impl ZSet {
         match self.enc {
             Enc::Listpack(_) => "listpack",
             Enc::Skiplist(_) => "skiplist",
+        }
+    }
+
+    /// The skiplist's member index, for prefetching member lookups (see
+    /// `Value::member_index`).
+    pub fn member_index(&self) -> Option<&dyn StagedLookup> {
+        match &self.enc {
+            Enc::Skiplist(sl) => Some(&**sl),
+            Enc::Listpack(_) => None,
         }
     }
 
