@@ -631,10 +631,15 @@ impl SkipList {
     /// the order is unchanged (no search at all), else unlinked and linked again in
     /// the same slot. Returns the old score, `None` when `ele` is absent.
     pub fn update_score(&mut self, ele: &[u8], new: f64) -> Option<f64> {
-        let x = self.find(ele);
-        if x == NIL {
-            return None;
+        match self.find(ele) {
+            NIL => None,
+            x => Some(self.set_score(x, new)),
         }
+    }
+
+    /// Changes the score of node `x` (from `find`) to `new`, as `update_score`
+    /// does; returns the old score.
+    pub fn set_score(&mut self, x: u32, new: f64) -> f64 {
         let cur = self.score(x);
         let (back, next) = (self.prev(x), self.next(x));
         if (back == NIL || self.score(back) < new) && (next == NIL || self.score(next) > new) {
@@ -643,13 +648,13 @@ impl SkipList {
                 let b = self.nodes[x as usize].back(i);
                 self.lv_mut(b, i).fscore = new;
             }
-            return Some(cur);
+            return cur;
         }
-        let update = self.predecessors(cur, ele);
+        let update = self.predecessors(cur, &self.nodes[x as usize].ele);
         self.unlink(x, &update);
         self.nodes[x as usize].score = new;
         self.link(x);
-        Some(cur)
+        cur
     }
 
     // -----------------------------------------------------------------------

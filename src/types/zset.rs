@@ -401,21 +401,22 @@ impl ZSet {
         let Enc::Skiplist(s) = &mut self.enc else {
             return Ok(AddOutcome::Nop);
         };
-        match s.get(m) {
-            Some(cur) => {
+        match s.find(m) {
+            NIL if f.xx => Ok(AddOutcome::Nop),
+            NIL => {
+                s.insert(score, m);
+                Ok(AddOutcome::Added(score))
+            }
+            x => {
+                let cur = s.score(x);
                 let Some(new) = update_target(cur, score, f)? else {
                     return Ok(AddOutcome::Nop);
                 };
                 if new == cur {
                     return Ok(AddOutcome::Unchanged(new));
                 }
-                s.update_score(m, new);
+                s.set_score(x, new);
                 Ok(AddOutcome::Updated(new))
-            }
-            None if f.xx => Ok(AddOutcome::Nop),
-            None => {
-                s.insert(score, m);
-                Ok(AddOutcome::Added(score))
             }
         }
     }
@@ -841,10 +842,20 @@ fn zadd_generic(ctx: &mut Ctx, incr_cmd: bool) -> CmdResult {
             "INCR option supports a single increment-element pair",
         ));
     }
-    // Every score is checked before anything changes.
-    let scores = (0..n / 2)
-        .map(|j| parse_f64(argv.get(idx + 2 * j)).ok_or(CmdError::NotFloat))
-        .collect::<Result<Vec<f64>, CmdError>>()?;
+    // Every score is checked before anything changes. A few pairs, the usual
+    // case, are parsed onto the stack rather than into an allocation.
+    const ON_STACK: usize = 8;
+    let mut stack = [0.0f64; ON_STACK];
+    let mut heap = Vec::new();
+    let scores: &mut [f64] = if n / 2 <= ON_STACK {
+        &mut stack[..n / 2]
+    } else {
+        heap.resize(n / 2, 0.0);
+        &mut heap
+    };
+    for (j, s) in scores.iter_mut().enumerate() {
+        *s = parse_f64(argv.get(idx + 2 * j)).ok_or(CmdError::NotFloat)?;
+    }
 
     let db = ctx.db();
     let limits = Limits::of(&ctx.srv.config);
