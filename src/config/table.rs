@@ -908,7 +908,7 @@ pub static TABLE: &[Entry] = &[
         0,
         1000,
         wakeup_coalesce_us,
-        0
+        20
     ),
     n!(
         "min-replicas-to-write",

@@ -1,8 +1,8 @@
 //! The reactor: one mio poll loop that owns every socket and runs every command.
 //!
-//! Each turn: wait for readiness (bounded by the next timer; with
-//! `wakeup-coalesce-us` set, under heavy load a short timed wait, see
-//! `coalesce`), accept new connections,
+//! Each turn: wait for readiness (bounded by the next timer; under heavy
+//! pipelined load a short timed wait instead, see `coalesce`), accept new
+//! connections,
 //! read what clients sent and run every complete command in their buffers in order
 //! (pipelining), fire due timers (cron), then — before sleeping again — flush the
 //! replies and close the clients that asked for it. Like Redis's `ae` loop, nothing
@@ -19,7 +19,7 @@ use std::time::Duration;
 use mio::{Events, Interest, Token};
 
 use super::client::{flags, Client, ClientState, Conn};
-use super::coalesce::Coalescer;
+use super::coalesce::{Coalescer, Load};
 use super::lookahead::prefetch_pipeline;
 use super::{unix_ms, Listener, Server, Timer};
 use crate::command::dispatch::execute;
@@ -123,12 +123,17 @@ impl EventLoop {
             if !waited {
                 self.poll(&mut events, timeout);
             }
-            if interval_us > 0 {
-                let ready = events.iter().count();
-                let active = self.srv.active_clients;
-                coalescer.observe(waited, ready, active, unix_ms());
-            }
+            let (reads, commands) = self.read_and_command_counts();
             self.handle_events(&events);
+            if interval_us > 0 {
+                let (reads_after, commands_after) = self.read_and_command_counts();
+                let load = Load {
+                    active: self.srv.active_clients,
+                    reads: reads_after.saturating_sub(reads),
+                    commands: commands_after.saturating_sub(commands),
+                };
+                coalescer.observe(waited, events.iter().count(), load, unix_ms());
+            }
             let now = unix_ms();
             for timer in self.srv.timers.expire(now) {
                 match timer {
@@ -159,6 +164,12 @@ impl EventLoop {
                 return 0;
             }
         }
+    }
+
+    /// Reads and commands processed so far (INFO's totals).
+    fn read_and_command_counts(&self) -> (u64, u64) {
+        let stats = &self.srv.stats;
+        (stats.total_reads_processed, stats.total_commands_processed)
     }
 
     /// Waits up to `timeout_ms` for readiness; false if the poll failed.
