@@ -15,7 +15,7 @@ pub mod lazyfree;
 pub mod ttl_index;
 
 use crate::types::RObj;
-use crate::util::prefetch::{prefetch_lookups, LOOKUP_BATCH};
+use crate::util::prefetch::prefetch_lookups;
 use dict::Dict;
 use ttl_index::{TtlIndex, TtlSlot};
 
@@ -63,12 +63,7 @@ impl Db {
         if self.dict.is_empty() {
             return;
         }
-        let mut batch = [(&self.dict, &[][..]); LOOKUP_BATCH];
-        let n = keys.len().min(LOOKUP_BATCH);
-        for (slot, key) in batch.iter_mut().zip(keys) {
-            slot.1 = key;
-        }
-        prefetch_lookups(&batch[..n]);
+        prefetch_lookups(keys.len(), |i| (&self.dict, keys[i]));
     }
 
     /// The absolute expire time of `key` in ms, if it has one.

@@ -126,49 +126,58 @@ impl PeekedRequest {
     }
 }
 
-/// Finds, for each complete multibulk request at the start of `buf`, where its
-/// first arguments lie (the name, then the first key of most commands), so the
-/// server can start loading what a pipeline is about to touch before it runs
-/// the first command. Fills `out` with up to `out.len()` requests, skipping
-/// requests of one argument, and stops at the first request that is
-/// incomplete, inline or not plainly well formed (the parser proper deals with
-/// those). Returns how many it filled and the offset where its look-ahead ended.
-pub fn peek_requests(buf: &[u8], out: &mut [PeekedRequest]) -> (usize, usize) {
-    let (mut found, mut pos) = (0, 0);
-    while found < out.len() {
-        let Some((argc, mut at)) = count_line(buf, pos, b'*') else {
-            break;
-        };
-        let mut req = PeekedRequest {
-            argc,
-            ..PeekedRequest::default()
-        };
-        let mut complete = true;
-        for i in 0..argc {
-            let Some((len, start)) = count_line(buf, at, b'$') else {
-                complete = false;
-                break;
-            };
-            let end = start + len;
-            if buf.get(end..end + 2) != Some(b"\r\n") {
-                complete = false;
-                break;
-            }
-            if let Some(slot) = req.args.get_mut(i) {
-                *slot = Span { start, len };
-            }
-            at = end + 2;
-        }
-        if !complete {
-            break;
-        }
-        if argc >= 2 {
-            out[found] = req;
-            found += 1;
-        }
-        pos = at;
+/// Walks the complete multibulk requests at the start of a buffer, yielding
+/// where the first arguments of each lie (the name, then the first key of most
+/// commands), so the server can start loading what a pipeline is about to
+/// touch before it runs the first command. Requests of one argument are
+/// skipped; the walk stops at the first request that is incomplete, inline or
+/// not plainly well formed (the parser proper deals with those).
+pub struct PeekRequests<'b> {
+    buf: &'b [u8],
+    pos: usize,
+}
+
+/// Starts a `PeekRequests` walk of `buf`.
+pub fn peek_requests(buf: &[u8]) -> PeekRequests<'_> {
+    PeekRequests { buf, pos: 0 }
+}
+
+impl PeekRequests<'_> {
+    /// The offset where the walk stands: the end of the last request it went
+    /// past.
+    pub fn offset(&self) -> usize {
+        self.pos
     }
-    (found, pos)
+}
+
+impl Iterator for PeekRequests<'_> {
+    type Item = PeekedRequest;
+
+    fn next(&mut self) -> Option<PeekedRequest> {
+        let buf = self.buf;
+        loop {
+            let (argc, mut at) = count_line(buf, self.pos, b'*')?;
+            let mut req = PeekedRequest {
+                argc,
+                ..PeekedRequest::default()
+            };
+            for i in 0..argc {
+                let (len, start) = count_line(buf, at, b'$')?;
+                let end = start + len;
+                if buf.get(end..end + 2) != Some(b"\r\n") {
+                    return None;
+                }
+                if let Some(slot) = req.args.get_mut(i) {
+                    *slot = Span { start, len };
+                }
+                at = end + 2;
+            }
+            self.pos = at;
+            if argc >= 2 {
+                return Some(req);
+            }
+        }
+    }
 }
 
 impl RequestParser {
@@ -367,12 +376,16 @@ impl RequestParser {
 mod tests {
     use super::*;
 
-    /// The second argument of each request `peek_requests` finds.
+    /// The second argument of the first `max` requests `peek_requests`
+    /// finds, and where it stood after them.
     fn peeked(buf: &[u8], max: usize) -> (Vec<&[u8]>, usize) {
-        let mut reqs = vec![PeekedRequest::default(); max];
-        let (n, end) = peek_requests(buf, &mut reqs);
-        let keys = reqs[..n].iter().map(|r| r.arg(buf, 1).unwrap()).collect();
-        (keys, end)
+        let mut peek = peek_requests(buf);
+        let keys = peek
+            .by_ref()
+            .take(max)
+            .map(|r| r.arg(buf, 1).unwrap())
+            .collect();
+        (keys, peek.offset())
     }
 
     #[test]
@@ -408,9 +421,9 @@ mod tests {
         let buf =
             b"*6\r\n$4\r\nHSET\r\n$1\r\nh\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n\
                     *2\r\n$4\r\nLLEN\r\n$1\r\nl\r\n";
-        let mut reqs = [PeekedRequest::default(); 4];
-        let (n, end) = peek_requests(buf, &mut reqs);
-        assert_eq!((n, end), (2, buf.len()));
+        let mut peek = peek_requests(buf);
+        let reqs: Vec<PeekedRequest> = peek.by_ref().collect();
+        assert_eq!((reqs.len(), peek.offset()), (2, buf.len()));
         let args = |r: &PeekedRequest| (0..8).map_while(|i| r.arg(buf, i)).collect::<Vec<_>>();
         let hset: Vec<&[u8]> = vec![b"HSET", b"h", b"f1", b"v1"];
         assert_eq!((args(&reqs[0]), reqs[0].argc), (hset, 6));

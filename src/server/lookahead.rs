@@ -7,7 +7,8 @@
 //!   more than one: a pipeline on one key keeps that key in cache anyway;
 //! - the fields or members that commands such as HSET, SADD or ZADD name, when
 //!   at least two in a row go to the same hashtable hash, hashtable set or
-//!   skiplist sorted set: one big collection takes the misses a keyspace of
+//!   skiplist sorted set (a pipeline without such commands costs a glance at
+//!   each command's name): one big collection takes the misses a keyspace of
 //!   small keys would (bucket, entry, member bytes). The key is looked up once
 //!   for the run; a run of one would pay that lookup for a single prefetch.
 //!
@@ -16,6 +17,7 @@
 //! usually is) costs a hash and a few loads.
 
 use crate::db::keyspace::Keyspace;
+use crate::db::Db;
 use crate::protocol::request::{peek_requests, PeekedRequest};
 use crate::util::prefetch::{prefetch_lookups, StagedLookup, LOOKUP_BATCH};
 
@@ -23,49 +25,86 @@ use crate::util::prefetch::{prefetch_lookups, StagedLookup, LOOKUP_BATCH};
 /// query buffer) in database `db`; returns how far it looked. A lone command
 /// gains nothing from it and is left alone.
 pub fn prefetch_pipeline(ks: &Keyspace, db: usize, input: &[u8]) -> usize {
-    let mut reqs = [PeekedRequest::default(); LOOKUP_BATCH];
-    let (found, end) = peek_requests(input, &mut reqs);
     let Some(db) = ks.dbs.get(db) else {
-        return end;
+        return 0;
     };
-    if found < 2 || db.dict.is_empty() {
-        return end;
-    }
-    let reqs = &reqs[..found];
-    let key = |r: &PeekedRequest| r.arg(input, 1).unwrap_or_default();
-
+    let mut peek = peek_requests(input);
+    let mut found = 0;
     let mut keys: [&[u8]; LOOKUP_BATCH] = [&[]; LOOKUP_BATCH];
     let mut distinct = 0;
-    for r in reqs {
-        if distinct == 0 || keys[distinct - 1] != key(r) {
-            keys[distinct] = key(r);
+    let mut runs = MemberRuns::default();
+    for r in peek.by_ref().take(LOOKUP_BATCH) {
+        found += 1;
+        let key = r.arg(input, 1).unwrap_or_default();
+        if distinct == 0 || keys[distinct - 1] != key {
+            keys[distinct] = key;
             distinct += 1;
         }
+        if let Some(member) = member_of(&r, input) {
+            runs.add(db, key, member);
+        }
+    }
+    if found < 2 || db.dict.is_empty() {
+        return peek.offset();
     }
     if distinct > 1 {
         db.prefetch_keys(&keys[..distinct]);
     }
+    if let Some(batch) = &runs.batch {
+        prefetch_lookups(runs.len, |i| batch[i]);
+    }
+    peek.offset()
+}
 
-    let mut members: [(&dyn StagedLookup, &[u8]); LOOKUP_BATCH] = [(&NoIndex, &[]); LOOKUP_BATCH];
-    let mut n = 0;
-    let mut rest = reqs;
-    while let Some((first, _)) = rest.split_first() {
-        let run = rest.iter().take_while(|r| key(r) == key(first)).count();
-        let in_run = rest[..run].iter().filter_map(|r| member_of(r, input));
-        if run >= 2 && in_run.clone().nth(1).is_some() {
-            if let Some(index) = db.dict.get(key(first)).and_then(|o| o.value.member_index()) {
-                for m in in_run {
-                    members[n] = (index, m);
-                    n += 1;
-                }
+/// The members to prefetch: those of runs of two or more commands naming a
+/// member of the same key (commands in between that name none don't end a
+/// run), in a collection with an index.
+#[derive(Default)]
+struct MemberRuns<'a> {
+    /// Key of the current run, its first member, and its length so far.
+    key: &'a [u8],
+    first: &'a [u8],
+    run_len: usize,
+    /// The current run's index, once it is two long and has one.
+    index: Option<&'a dyn StagedLookup>,
+    /// The members taken, allocated (on the stack) at the first run of two.
+    batch: Option<[(&'a dyn StagedLookup, &'a [u8]); LOOKUP_BATCH]>,
+    len: usize,
+}
+
+impl<'a> MemberRuns<'a> {
+    fn add(&mut self, db: &'a Db, key: &'a [u8], member: &'a [u8]) {
+        if self.run_len == 0 || key != self.key {
+            *self = MemberRuns {
+                key,
+                first: member,
+                run_len: 1,
+                index: None,
+                batch: self.batch.take(),
+                len: self.len,
+            };
+            return;
+        }
+        self.run_len += 1;
+        if self.run_len == 2 {
+            self.index = db.dict.get(key).and_then(|o| o.value.member_index());
+            if self.index.is_some() {
+                self.push(self.first);
             }
         }
-        rest = &rest[run..];
+        if self.index.is_some() {
+            self.push(member);
+        }
     }
-    if n >= 2 {
-        prefetch_lookups(&members[..n]);
+
+    fn push(&mut self, member: &'a [u8]) {
+        let Some(index) = self.index else { return };
+        let batch = self.batch.get_or_insert([(&NoIndex, &[]); LOOKUP_BATCH]);
+        if let Some(slot) = batch.get_mut(self.len) {
+            *slot = (index, member);
+            self.len += 1;
+        }
     }
-    end
 }
 
 /// The field or member a request names in its key's collection, for the
@@ -77,8 +116,12 @@ fn member_of<'b>(r: &PeekedRequest, input: &'b [u8]) -> Option<&'b [u8]> {
 /// Where the field or member is in the arguments of command `name` (0 being
 /// the name), for the commands that look one up in a hash, set or sorted set.
 fn member_position(name: &[u8]) -> Option<usize> {
+    const SHORTEST: usize = 4;
     const LONGEST: usize = 12;
-    if name.len() > LONGEST {
+    // Every such command starts with H, S or Z: most others are turned away
+    // before any copying.
+    let initial = name.first()?.to_ascii_lowercase();
+    if !(SHORTEST..=LONGEST).contains(&name.len()) || !matches!(initial, b'h' | b's' | b'z') {
         return None;
     }
     let mut lower = [0u8; LONGEST];

@@ -41,17 +41,23 @@ pub const LOOKUP_BATCH: usize = 16;
 /// every lookup before reading it for any, so the misses of different lookups
 /// overlap (Valkey 8 does the same for the keys of the commands its I/O
 /// threads parsed). A key that is not there costs a hash and a few loads.
-pub fn prefetch_lookups<T: StagedLookup + ?Sized>(batch: &[(&T, &[u8])]) {
-    let batch = &batch[..batch.len().min(LOOKUP_BATCH)];
+/// `lookup(i)` gives the structure and key of lookup `i`, for `i` below
+/// `count` (at most `LOOKUP_BATCH` are taken).
+pub fn prefetch_lookups<'a, T: StagedLookup + ?Sized + 'a>(
+    count: usize,
+    lookup: impl Fn(usize) -> (&'a T, &'a [u8]),
+) {
+    let count = count.min(LOOKUP_BATCH);
     let mut hashes = [0u64; LOOKUP_BATCH];
-    for (h, (t, key)) in hashes.iter_mut().zip(batch) {
+    for (i, h) in hashes[..count].iter_mut().enumerate() {
+        let (t, key) = lookup(i);
         *h = t.stage_bucket(key);
     }
-    for (h, (t, _)) in hashes.iter().zip(batch) {
-        t.stage_entry(*h);
+    for (i, h) in hashes[..count].iter().enumerate() {
+        lookup(i).0.stage_entry(*h);
     }
-    for (h, (t, _)) in hashes.iter().zip(batch) {
-        t.stage_data(*h);
+    for (i, h) in hashes[..count].iter().enumerate() {
+        lookup(i).0.stage_data(*h);
     }
 }
 
