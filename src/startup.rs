@@ -186,17 +186,19 @@ pub fn main(args: Vec<String>) -> i32 {
     ks.notify_flags = srv.config.notify_keyspace_events;
     ks.set_time(now);
 
-    if srv.config.always_show_logo {
-        log::info!(target: "raw", "{}", logo(srv.config.port, pid));
-    } else {
-        log::info!("Running mode=standalone, port={}.", srv.config.port);
-    }
     if let Err(e) = bind_listeners(&mut srv) {
         log::warn!("{e}");
         return 1;
     }
     if let Some(pidfile) = &srv.config.pidfile {
         let _ = std::fs::write(pidfile, format!("{pid}\n"));
+    }
+    // After binding, as Redis does: whoever waits for the PID line (the test
+    // harness) may connect as soon as it sees it.
+    if srv.config.always_show_logo {
+        log::info!(target: "raw", "{}", logo(srv.config.port, pid));
+    } else {
+        log::info!("Running mode=standalone, port={}.", srv.config.port);
     }
     install_signal_handlers();
     log::warn!("Server initialized");

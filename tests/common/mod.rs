@@ -49,7 +49,7 @@ pub fn fresh_dir(tag: &str) -> std::path::PathBuf {
     d
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
 }
