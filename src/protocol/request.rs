@@ -612,6 +612,7 @@ mod tests {
                 Just(b"\"quoted \\x41\"".to_vec()),
                 Just(b"PING\r\n".to_vec()),
                 Just(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".to_vec()),
+                Just(b"*5\r\n$4\r\nZADD\r\n$1\r\nz\r\n$1\r\n1\r\n$1\r\nm\r\n$0\r\n\r\n".to_vec()),
             ];
             proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
         }
@@ -645,8 +646,58 @@ mod tests {
             }
         }
 
+        /// Argument counts and leading arguments (at most `PEEK_ARGS`) of
+        /// requests of two or more arguments.
+        type Framing = Vec<(usize, Vec<Vec<u8>>)>;
+
+        /// What `peek_requests` finds in `buf`, and where it stops.
+        fn peeked_framing(buf: &[u8]) -> (Framing, usize) {
+            let mut peek = peek_requests(buf);
+            let found = peek
+                .by_ref()
+                .map(|r| {
+                    let args = (0..PEEK_ARGS)
+                        .map_while(|i| r.arg(buf, i))
+                        .map(<[u8]>::to_vec);
+                    (r.argc, args.collect())
+                })
+                .collect();
+            (found, peek.offset())
+        }
+
+        /// The multibulk requests the parser takes from `buf`, up to the first
+        /// inline one, error or incomplete request.
+        fn parsed_framing(buf: &[u8]) -> Framing {
+            let mut p = RequestParser::new();
+            let mut found = Vec::new();
+            for _ in 0..64 {
+                match p.parse(buf, OPEN) {
+                    Parsed::Command { inline: false } if p.spans.len() >= 2 => {
+                        let args = p.spans.iter().take(PEEK_ARGS);
+                        let args = args.map(|s| buf[s.start..s.start + s.len].to_vec());
+                        found.push((p.spans.len(), args.collect()));
+                    }
+                    Parsed::Command { inline: false } | Parsed::Empty => {}
+                    Parsed::Command { inline: true } | Parsed::NeedMore | Parsed::Error(_) => break,
+                }
+            }
+            found
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// The look-ahead reads the same requests as the parser, as far as
+            /// both go (it may stop sooner, or read on past a request the
+            /// parser rejects: it only prefetches).
+            #[test]
+            fn peeking_frames_requests_as_the_parser_does(buf in resp_fragments()) {
+                let (peeked, offset) = peeked_framing(&buf);
+                let parsed = parsed_framing(&buf);
+                let common = peeked.len().min(parsed.len());
+                prop_assert_eq!(&peeked[..common], &parsed[..common]);
+                prop_assert!(offset <= buf.len());
+            }
 
             #[test]
             fn arbitrary_bytes_never_panic(buf in proptest::collection::vec(any::<u8>(), 0..256),
