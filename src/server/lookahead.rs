@@ -90,15 +90,12 @@ impl<'a> MemberRuns<'a> {
         self.run_len += 1;
         if self.run_len == 2 {
             self.index = db.dict.get(key).and_then(|o| o.value.member_index());
-            if self.index.is_some() {
-                self.push(self.first);
-            }
+            self.push(self.first);
         }
-        if self.index.is_some() {
-            self.push(member);
-        }
+        self.push(member);
     }
 
+    /// Takes `member` into the batch, if the current run has an index.
     fn push(&mut self, member: &'a [u8]) {
         let Some(index) = self.index else { return };
         let batch = self.batch.get_or_insert([(&NoIndex, &[]); LOOKUP_BATCH]);

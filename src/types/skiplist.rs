@@ -627,9 +627,9 @@ impl SkipList {
         Some(score)
     }
 
-    /// Changes the score of `ele` to `new` (Redis `zslUpdateScore`): in place when
-    /// the order is unchanged (no search at all), else unlinked and linked again in
-    /// the same slot. Returns the old score, `None` when `ele` is absent.
+    /// Changes the score of `ele` to `new`, as `set_score` does; `None` when
+    /// `ele` is absent. (ZADD finds the member first and calls `set_score`.)
+    #[cfg(test)]
     pub fn update_score(&mut self, ele: &[u8], new: f64) -> Option<f64> {
         match self.find(ele) {
             NIL => None,
@@ -637,8 +637,10 @@ impl SkipList {
         }
     }
 
-    /// Changes the score of node `x` (from `find`) to `new`, as `update_score`
-    /// does; returns the old score.
+    /// Changes the score of node `x` (from `find`) to `new` (Redis
+    /// `zslUpdateScore`): in place when the order is unchanged (no search at
+    /// all), else unlinked and linked again in the same slot. Returns the old
+    /// score.
     pub fn set_score(&mut self, x: u32, new: f64) -> f64 {
         let cur = self.score(x);
         let (back, next) = (self.prev(x), self.next(x));
