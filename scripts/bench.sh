@@ -24,7 +24,12 @@
 #               the scheduler otherwise moves them onto one core now and then,
 #               which swings single runs by 15% either way. A test a server fails (error reply,
 #               crash, unknown command, timeout) shows n/a; a crashed server is
-#               restarted.
+#               restarted. With NULL_SERVER=yes each round also runs every
+#               test against examples/null_server.rs, a server that does no
+#               work (canned replies shaped like Redis's, nothing stored): its
+#               rps is what redis-benchmark reaches when the server costs next
+#               to nothing, so a test where it is no faster than Redis is
+#               limited by the client, and no server can beat Redis there.
 #   latency     (with throughput) p50, p99 and max latency of $LATENCY_TESTS in
 #               the -P 1 runs, from redis-benchmark's --csv columns: the median
 #               p50 and p99 over the rounds, the worst max.
@@ -60,6 +65,7 @@
 #   OXIDIS_SERVER_BIN [target/release/oxidis-server, built by cargo]
 #   REDIS_SERVER_BIN  [/usr/bin/redis-server]
 #   LATENCY_PROBE_BIN [target/release/examples/latency_probe, built by cargo]
+#   NULL_SERVER_BIN   [target/release/examples/null_server, built by cargo]
 #   SECTIONS [memory,throughput,probe,snapshot]   OUTPUT [none]
 #   memory:     MEM_KEYS [1000000] (DEBUG POPULATE)   MEM_HASHES [1000000]
 #               MEM_TTL_KEYS [1000000]   MEM_SETS [100000]   (0 skips one)
@@ -70,6 +76,7 @@
 #                      lrange_500,lrange_600,mset] (redis-benchmark -t names)
 #               LARGE_TESTS [set,get]  LARGE_SIZE [1024]  (empty LARGE_TESTS disables)
 #               LATENCY_TESTS [SET,GET] (test names as redis-benchmark prints them)
+#               NULL_SERVER [yes] (no: skip the no-work server's runs)
 #   probe:      PROBE_KEYS [5000000]   PROBE_WRITERS [1]   PROBE_PIPELINE [100]
 #               PROBE_REALTIME [yes]
 #   snapshot:   SNAPSHOT_KEYS [5000000]   SNAPSHOT_WRITES [1]   SAMPLE_MS [20]
@@ -81,10 +88,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT=$OXIDIS_ROOT
 
 # The settings given in the environment, for the report's command line.
-KNOBS=(OXIDIS_SERVER_BIN REDIS_SERVER_BIN LATENCY_PROBE_BIN SECTIONS OUTPUT
+KNOBS=(OXIDIS_SERVER_BIN REDIS_SERVER_BIN LATENCY_PROBE_BIN NULL_SERVER_BIN SECTIONS OUTPUT
     MEM_KEYS MEM_HASHES MEM_TTL_KEYS MEM_SETS
     PIN ROUNDS CLIENTS RANDOM_KEYS N_P1 N_P16 PIPELINES TESTS LARGE_TESTS LARGE_SIZE LATENCY_TESTS
-    PROBE_KEYS PROBE_WRITERS PROBE_PIPELINE PROBE_REALTIME SNAPSHOT_KEYS SNAPSHOT_WRITES SAMPLE_MS BENCH_TIMEOUT)
+    NULL_SERVER PROBE_KEYS PROBE_WRITERS PROBE_PIPELINE PROBE_REALTIME SNAPSHOT_KEYS SNAPSHOT_WRITES SAMPLE_MS BENCH_TIMEOUT)
 GIVEN=()
 for k in "${KNOBS[@]}"; do
     if [[ -n ${!k+x} ]]; then
@@ -97,6 +104,7 @@ START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 OXIDIS_BIN=${OXIDIS_SERVER_BIN:-$ROOT/target/release/oxidis-server}
 REDIS_BIN=${REDIS_SERVER_BIN:-/usr/bin/redis-server}
 PROBE_BIN=${LATENCY_PROBE_BIN:-$ROOT/target/release/examples/latency_probe}
+NULL_BIN=${NULL_SERVER_BIN:-$ROOT/target/release/examples/null_server}
 SECTIONS=${SECTIONS:-memory,throughput,probe,snapshot}
 OUTPUT=${OUTPUT:-}
 MEM_KEYS=${MEM_KEYS:-1000000}
@@ -115,6 +123,8 @@ TESTS=${TESTS:-ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hs
 LARGE_TESTS=${LARGE_TESTS-set,get}
 LARGE_SIZE=${LARGE_SIZE:-1024}
 LATENCY_TESTS=${LATENCY_TESTS:-SET,GET}
+NULL_SERVER=${NULL_SERVER:-yes}
+[[ $NULL_SERVER == yes || $NULL_SERVER == no ]] || die "NULL_SERVER must be yes or no"
 PROBE_KEYS=${PROBE_KEYS:-5000000}
 PROBE_WRITERS=${PROBE_WRITERS:-1}
 PROBE_PIPELINE=${PROBE_PIPELINE:-100}
@@ -153,13 +163,21 @@ if { section probe || { section snapshot && [[ $SNAPSHOT_WRITES == 1 ]]; }; } \
     log "building the latency probe (cargo build --release --example latency_probe)"
     (cd "$ROOT" && cargo build --release --example latency_probe >&2)
 fi
+if section throughput && [[ $NULL_SERVER == yes && -z ${NULL_SERVER_BIN:-} ]]; then
+    log "building the no-work server (cargo build --release --example null_server)"
+    (cd "$ROOT" && cargo build --release --example null_server >&2)
+fi
 [[ $OXIDIS_BIN == /* ]] || OXIDIS_BIN="$PWD/$OXIDIS_BIN"
+[[ $NULL_BIN == /* ]] || NULL_BIN="$PWD/$NULL_BIN"
 [[ $REDIS_BIN == /* ]] || REDIS_BIN="$PWD/$REDIS_BIN"
 [[ $PROBE_BIN == /* ]] || PROBE_BIN="$PWD/$PROBE_BIN"
 
 TMP=$(mktemp -d /tmp/oxidis-bench.XXXXXX)
-declare -A BIN=([oxidis]=$OXIDIS_BIN [redis]=$REDIS_BIN) PORT=() PID=()
+declare -A BIN=([oxidis]=$OXIDIS_BIN [redis]=$REDIS_BIN [null]=$NULL_BIN) PORT=() PID=()
 SIDES=(oxidis redis)
+# the throughput rounds also run the no-work server (NULL_SERVER=yes)
+THROUGHPUT_SIDES=(oxidis redis)
+[[ $NULL_SERVER != yes ]] || THROUGHPUT_SIDES+=(null)
 BG_PIDS=() # load generators running in the background
 
 cleanup() {
@@ -167,13 +185,13 @@ cleanup() {
     for p in "${BG_PIDS[@]}"; do
         kill "$p" 2>/dev/null || true
     done
-    for s in "${SIDES[@]}"; do
+    for s in "${!PID[@]}"; do
         if [[ -n ${PID[$s]:-} ]]; then
             kill "${PID[$s]}" 2>/dev/null || true
         fi
     done
     sleep 0.5
-    for s in "${SIDES[@]}"; do
+    for s in "${!PID[@]}"; do
         if [[ -n ${PID[$s]:-} ]]; then
             kill -KILL "${PID[$s]}" 2>/dev/null || true
         fi
@@ -192,8 +210,13 @@ start_side() {
     [[ -n ${PORT[$s]:-} ]] || PORT[$s]=$(pick_port "${PORT[@]}")
     port_in_use "${PORT[$s]}" && die "port ${PORT[$s]} for $s is already in use"
     mkdir -p "$TMP/$s"
-    (cd "$TMP/$s" && exec "${BIN[$s]}" --port "${PORT[$s]}" --bind 127.0.0.1 --save '' \
-        --appendonly no --enable-debug-command local >>"$TMP/$s/server.log" 2>&1) &
+    if [[ $s == null ]]; then
+        (cd "$TMP/$s" && exec "${BIN[$s]}" --port "${PORT[$s]}" --bind 127.0.0.1 \
+            >>"$TMP/$s/server.log" 2>&1) &
+    else
+        (cd "$TMP/$s" && exec "${BIN[$s]}" --port "${PORT[$s]}" --bind 127.0.0.1 --save '' \
+            --appendonly no --enable-debug-command local >>"$TMP/$s/server.log" 2>&1) &
+    fi
     PID[$s]=$!
     for ((i = 0; i < 100; i++)); do
         if [[ $(cli "$s" ping 2>/dev/null) == PONG ]]; then
@@ -439,9 +462,9 @@ large_list=()
 read -r -a pipeline_list <<<"$PIPELINES"
 
 if section throughput; then
-    for s in "${SIDES[@]}"; do fresh_side "$s"; done
+    for s in "${THROUGHPUT_SIDES[@]}"; do fresh_side "$s"; done
     for ((round = 1; round <= ROUNDS; round++)); do
-        for s in "${SIDES[@]}"; do
+        for s in "${THROUGHPUT_SIDES[@]}"; do
             log "throughput: round $round/$ROUNDS: $s"
             for p in "${pipeline_list[@]}"; do
                 for t in "${test_list[@]}"; do
@@ -454,6 +477,7 @@ if section throughput; then
         done
     done
     for s in "${SIDES[@]}"; do pin_side "$s" "0-$(($(nproc) - 1))"; done
+    [[ $NULL_SERVER != yes ]] || stop_side null
 fi
 
 # ------------------------------------------------------------------ probe
@@ -633,7 +657,7 @@ header() {
     echo "- command: \`$COMMAND_LINE\`"
     local k settings=""
     for k in "${KNOBS[@]}"; do
-        case $k in OXIDIS_SERVER_BIN | REDIS_SERVER_BIN | LATENCY_PROBE_BIN | OUTPUT) continue ;; esac
+        case $k in OXIDIS_SERVER_BIN | REDIS_SERVER_BIN | LATENCY_PROBE_BIN | NULL_SERVER_BIN | OUTPUT) continue ;; esac
         settings+="$k=${!k} "
     done
     echo "- settings: \`${settings% }\`"
@@ -675,9 +699,19 @@ report_throughput() {
     if [[ $PIN == 1 ]]; then
         echo "The server under test ran on CPU 0 and redis-benchmark on CPU 1 (PIN=1)."
     fi
+    local columns=(test -P "oxidis rps" "redis rps" ratio "oxidis CPU µs/req" "redis CPU µs/req" ratio)
+    if [[ $NULL_SERVER == yes ]]; then
+        echo
+        echo "No-work: the same runs, in the same rounds, against \`examples/null_server.rs\`,"
+        echo "which answers each request with a canned reply shaped like Redis's and does"
+        echo "nothing else. Its rps is about what redis-benchmark reaches when the server costs"
+        echo "next to nothing; where no-work/redis is near 1 or below, the client is the limit"
+        echo "and no server can show a higher ratio there."
+        columns+=("no-work rps" "no-work/redis")
+    fi
     echo
-    row test -P "oxidis rps" "redis rps" ratio "oxidis CPU µs/req" "redis CPU µs/req" ratio
-    rule 8
+    row "${columns[@]}"
+    rule "${#columns[@]}"
     for p in "${pipeline_list[@]}"; do
         for key in "${LABELS[@]}"; do
             [[ ${key##*|} == "$p" ]] || continue
@@ -687,8 +721,14 @@ report_throughput() {
             local co cr
             co=$(tr ' ' '\n' <<<"${CPU["oxidis|$p|$label"]:-}" | grep . | median || true)
             cr=$(tr ' ' '\n' <<<"${CPU["redis|$p|$label"]:-}" | grep . | median || true)
-            row "$label" "$p" "$(show "$mo")" "$(show "$mr")" "$(ratio "${mo% *}" "${mr% *}")" \
-                "$(fmt %.2f "$co")" "$(fmt %.2f "$cr")" "$(ratio "$co" "$cr")"
+            local cells=("$label" "$p" "$(show "$mo")" "$(show "$mr")" "$(ratio "${mo% *}" "${mr% *}")"
+                "$(fmt %.2f "$co")" "$(fmt %.2f "$cr")" "$(ratio "$co" "$cr")")
+            if [[ $NULL_SERVER == yes ]]; then
+                local mn
+                mn=$(side_median null "$p" "$label")
+                cells+=("$(show "$mn")" "$(ratio "${mn% *}" "${mr% *}")")
+            fi
+            row "${cells[@]}"
         done
     done
 
@@ -780,7 +820,7 @@ report_snapshot() {
 
 report_errors() {
     local s f
-    for s in "${SIDES[@]}"; do
+    for s in "${THROUGHPUT_SIDES[@]}"; do
         for f in memory benchmark probe snapshot; do
             [[ -s $TMP/$s/$f.err ]] || continue
             echo
