@@ -7,24 +7,30 @@
 //! long as the last value written, an LRANGE array of as many), but it stores
 //! nothing and looks nothing up. Its event loop has Redis's shape: one
 //! `epoll_wait`, a read from each ready client, then one write per client
-//! with replies. Whatever rps the benchmark reaches against it is what the
-//! client and the kernel allow when the server costs next to nothing, so a
-//! test whose no-work rps is no higher than Redis's cannot show any server
-//! beating Redis there.
+//! with replies. While clients pipeline it also takes oxidis's timed wait
+//! instead of blocking in epoll (the same `Coalescer`) (`--coalesce-us`, 20 by default like
+//! `wakeup-coalesce-us`; 0 turns it off), since how often the client must
+//! wake the server changes how fast the client goes. Whatever rps the
+//! benchmark reaches against it is what the client and the kernel allow when
+//! the server costs next to nothing, so a test whose no-work rps is no higher
+//! than Redis's cannot show any server beating Redis there.
 //!
 //! Usage:
 //!
 //! ```text
 //! cargo run --release --example null_server -- --port 6379 [--bind 127.0.0.1]
+//!     [--coalesce-us 20]
 //! ```
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
+use oxidis::server::coalesce::{Coalescer, Load};
+use oxidis::server::unix_ms;
 
 const LISTENER: Token = Token(usize::MAX);
 /// Bytes read from a socket at a time; a read that fills it is followed by another.
@@ -40,6 +46,8 @@ const MAX_RANGE: usize = 10_000;
 /// `redis-benchmark` has run its write tests.
 struct Canned {
     value_len: usize,
+    /// Requests answered so far.
+    commands: u64,
 }
 
 /// One framed request: its first four arguments and how many there were.
@@ -130,6 +138,7 @@ fn parse_len(digits: &[u8]) -> Result<usize, ()> {
 impl Canned {
     /// Appends to `out` the reply Redis would give `request` in the benchmark.
     fn reply(&mut self, request: &Request<'_>, out: &mut Vec<u8>) {
+        self.commands += 1;
         let mut name = [0u8; 8];
         let given = request.arg(0);
         if given.len() <= name.len() {
@@ -208,15 +217,13 @@ struct Client {
 impl Client {
     /// Reads what the socket holds and answers every whole request in it;
     /// false when the client is gone or sent what no client sends.
-    fn read_and_answer(&mut self, canned: &mut Canned) -> bool {
+    /// `scratch` is a buffer of `READ_CHUNK` bytes shared by all clients.
+    fn read_and_answer(&mut self, canned: &mut Canned, scratch: &mut [u8]) -> bool {
         loop {
-            let filled = self.query.len();
-            self.query.resize(filled + READ_CHUNK, 0);
-            let read = self.stream.read(&mut self.query[filled..]);
-            self.query.truncate(filled + *read.as_ref().unwrap_or(&0));
-            match read {
+            match self.stream.read(scratch) {
                 Ok(0) => return false,
                 Ok(n) => {
+                    self.query.extend_from_slice(&scratch[..n]);
                     if !self.answer(canned) || self.query.len() > MAX_QUERY {
                         return false;
                     }
@@ -265,47 +272,74 @@ impl Client {
     }
 }
 
-fn parse_args() -> Result<SocketAddr, String> {
+/// Where to listen, and the coalesced wait (0: always block in epoll).
+struct Options {
+    addr: SocketAddr,
+    coalesce_us: u64,
+}
+
+fn parse_args() -> Result<Options, String> {
     let mut port = 6379u16;
     let mut bind = "127.0.0.1".to_string();
+    let mut coalesce_us = 20;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        let bad = || format!("bad {flag} '{value}'");
         match flag.as_str() {
-            "--port" => port = value.parse().map_err(|_| format!("bad port '{value}'"))?,
-            "--bind" => bind = value,
+            "--port" => port = value.parse().map_err(|_| bad())?,
+            "--bind" => bind = value.clone(),
+            "--coalesce-us" => coalesce_us = value.parse().map_err(|_| bad())?,
             _ => return Err(format!("unknown option '{flag}'")),
         }
     }
-    format!("{bind}:{port}")
+    let addr = format!("{bind}:{port}")
         .parse()
-        .map_err(|_| format!("bad address '{bind}'"))
+        .map_err(|_| format!("bad address '{bind}'"))?;
+    Ok(Options { addr, coalesce_us })
 }
 
-fn run(addr: SocketAddr) -> io::Result<()> {
+fn run(Options { addr, coalesce_us }: Options) -> io::Result<()> {
+    if coalesce_us > 0 {
+        // SAFETY: PR_SET_TIMERSLACK only sets this thread's timer slack, so
+        // that a 20 µs sleep is not stretched to the default 50 µs slack.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
+    }
+    let mut coalescer = Coalescer::default();
     let mut poll = Poll::new()?;
     let mut listener = TcpListener::bind(addr)?;
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut clients: HashMap<usize, Client> = HashMap::new();
-    let mut next_token = 0usize;
-    let mut canned = Canned { value_len: 3 };
+    // indexed by token; the slots of closed clients are reused
+    let mut clients: Vec<Option<Client>> = Vec::new();
+    let mut free_slots: Vec<usize> = Vec::new();
+    let mut connected = 0usize;
+    let mut scratch = vec![0u8; READ_CHUNK];
+    let mut canned = Canned {
+        value_len: 3,
+        commands: 0,
+    };
     let mut events = Events::with_capacity(1024);
     let mut pending: Vec<usize> = Vec::new();
     loop {
-        match poll.poll(&mut events, None) {
+        // no timers here: "100 ms until the next one" only caps the wait
+        let wait = coalescer.wait_before_poll(coalesce_us, 100);
+        if let Some(wait) = wait {
+            std::thread::sleep(wait);
+        }
+        match poll.poll(&mut events, wait.map(|_| Duration::ZERO)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
+        let (mut reads, commands_before) = (0u64, canned.commands);
         for event in events.iter() {
             if event.token() == LISTENER {
                 loop {
                     match listener.accept() {
                         Ok((mut stream, _)) => {
                             stream.set_nodelay(true)?;
-                            let token = next_token;
-                            next_token += 1;
+                            let token = free_slots.pop().unwrap_or(clients.len());
                             poll.registry().register(
                                 &mut stream,
                                 Token(token),
@@ -316,7 +350,12 @@ fn run(addr: SocketAddr) -> io::Result<()> {
                                 query: Vec::new(),
                                 reply: Vec::new(),
                             };
-                            clients.insert(token, client);
+                            if token == clients.len() {
+                                clients.push(Some(client));
+                            } else {
+                                clients[token] = Some(client);
+                            }
+                            connected += 1;
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) => return Err(e),
@@ -325,22 +364,37 @@ fn run(addr: SocketAddr) -> io::Result<()> {
                 continue;
             }
             let token = event.token().0;
-            let Some(client) = clients.get_mut(&token) else {
+            let Some(client) = clients.get_mut(token).and_then(Option::as_mut) else {
                 continue;
             };
-            let alive = !event.is_readable() || client.read_and_answer(&mut canned);
+            if event.is_readable() {
+                reads += 1;
+            }
+            let alive = !event.is_readable() || client.read_and_answer(&mut canned, &mut scratch);
             if !alive {
-                clients.remove(&token);
+                clients[token] = None;
+                free_slots.push(token);
+                connected -= 1;
             } else if !client.reply.is_empty() {
                 pending.push(token);
             }
         }
+        if coalesce_us > 0 {
+            let load = Load {
+                active: connected,
+                reads,
+                commands: canned.commands - commands_before,
+            };
+            coalescer.observe(wait.is_some(), events.iter().count(), load, unix_ms());
+        }
         // replies go out after every ready client has been read, as Redis
         // writes them from beforeSleep
         for token in pending.drain(..) {
-            if let Some(client) = clients.get_mut(&token) {
+            if let Some(client) = clients.get_mut(token).and_then(Option::as_mut) {
                 if !client.flush().unwrap_or(false) {
-                    clients.remove(&token);
+                    clients[token] = None;
+                    free_slots.push(token);
+                    connected -= 1;
                 }
             }
         }
@@ -348,14 +402,14 @@ fn run(addr: SocketAddr) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let addr = match parse_args() {
-        Ok(addr) => addr,
+    let options = match parse_args() {
+        Ok(options) => options,
         Err(message) => {
             eprintln!("null_server: {message}");
             return ExitCode::from(2);
         }
     };
-    match run(addr) {
+    match run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("null_server: {e}");
@@ -369,7 +423,10 @@ mod tests {
     use super::*;
 
     fn replies(input: &[u8]) -> Vec<u8> {
-        let mut canned = Canned { value_len: 3 };
+        let mut canned = Canned {
+            value_len: 3,
+            commands: 0,
+        };
         let mut out = Vec::new();
         let mut at = 0;
         while let Ok(Some((request, used))) = frame(&input[at..]) {

@@ -26,10 +26,12 @@
 #               crash, unknown command, timeout) shows n/a; a crashed server is
 #               restarted. With NULL_SERVER=yes each round also runs every
 #               test against examples/null_server.rs, a server that does no
-#               work (canned replies shaped like Redis's, nothing stored): its
-#               rps is what redis-benchmark reaches when the server costs next
-#               to nothing, so a test where it is no faster than Redis is
-#               limited by the client, and no server can beat Redis there.
+#               work (canned replies shaped like Redis's, nothing stored; its
+#               event loop is Redis's plus oxidis's coalesced wait while
+#               clients pipeline): its rps is what redis-benchmark reaches
+#               when the server costs next to nothing, so a test where it is
+#               no faster than Redis is limited by the client, and no server
+#               can beat Redis there.
 #   latency     (with throughput) p50, p99 and max latency of $LATENCY_TESTS in
 #               the -P 1 runs, from redis-benchmark's --csv columns: the median
 #               p50 and p99 over the rounds, the worst max.
@@ -704,9 +706,10 @@ report_throughput() {
         echo
         echo "No-work: the same runs, in the same rounds, against \`examples/null_server.rs\`,"
         echo "which answers each request with a canned reply shaped like Redis's and does"
-        echo "nothing else. Its rps is about what redis-benchmark reaches when the server costs"
-        echo "next to nothing; where no-work/redis is near 1 or below, the client is the limit"
-        echo "and no server can show a higher ratio there."
+        echo "nothing else (its event loop is Redis's, plus oxidis's 20 µs coalesced wait while"
+        echo "clients pipeline). Its rps is about what redis-benchmark reaches when the server"
+        echo "costs next to nothing; where no-work/redis is near 1 or below, the client is the"
+        echo "limit and no server can show a higher ratio there."
         columns+=("no-work rps" "no-work/redis")
     fi
     echo
