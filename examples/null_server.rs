@@ -7,10 +7,10 @@
 //! long as the last value written, an LRANGE array of as many), but it stores
 //! nothing and looks nothing up. Its event loop has Redis's shape: one
 //! `epoll_wait`, a read from each ready client, then one write per client
-//! with replies. While clients pipeline it also takes oxidis's timed wait
-//! instead of blocking in epoll (the same `Coalescer`) (`--coalesce-us`, 20 by default like
-//! `wakeup-coalesce-us`; 0 turns it off), since how often the client must
-//! wake the server changes how fast the client goes. Whatever rps the
+//! with replies. While clients pipeline it also waits on a timer instead of
+//! blocking in epoll, with oxidis's own `Coalescer` (`--coalesce-us`, 20 by
+//! default like `wakeup-coalesce-us`; 0 turns it off), since how often the
+//! client must wake the server changes how fast the client goes. Whatever rps the
 //! benchmark reaches against it is what the client and the kernel allow when
 //! the server costs next to nothing, so a test whose no-work rps is no higher
 //! than Redis's cannot show any server beating Redis there.
@@ -74,7 +74,7 @@ fn frame(buf: &[u8]) -> Result<Option<(Request<'_>, usize)>, ()> {
         args: [b""; 4],
         argc: 0,
     };
-    let Some(line_end) = find_crlf_or_lf(buf, 0) else {
+    let Some(line_end) = find_newline(buf, 0) else {
         return Ok(None);
     };
     if buf.first() != Some(&b'*') {
@@ -95,7 +95,7 @@ fn frame(buf: &[u8]) -> Result<Option<(Request<'_>, usize)>, ()> {
     let argc = parse_len(&buf[1..line_end])?;
     let mut at = line_end + 1;
     for i in 0..argc {
-        let Some(end) = find_crlf_or_lf(buf, at) else {
+        let Some(end) = find_newline(buf, at) else {
             return Ok(None);
         };
         if buf[at] != b'$' {
@@ -119,7 +119,7 @@ fn frame(buf: &[u8]) -> Result<Option<(Request<'_>, usize)>, ()> {
 }
 
 /// The index of the `\n` ending the line that starts at `from`.
-fn find_crlf_or_lf(buf: &[u8], from: usize) -> Option<usize> {
+fn find_newline(buf: &[u8], from: usize) -> Option<usize> {
     buf.get(from..)?
         .iter()
         .position(|&b| b == b'\n')

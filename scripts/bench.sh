@@ -642,7 +642,12 @@ header() {
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    [[ -z $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]] \
+    # the report being written (OUTPUT) is not a change to what it measured
+    local output_rel=
+    [[ -z $OUTPUT ]] || output_rel=$(realpath -m --relative-to="$ROOT" "$OUTPUT")
+    [[ $output_rel != ../* ]] || output_rel=
+    [[ -z $(git -C "$ROOT" status --porcelain --untracked-files=no -- . \
+        ${output_rel:+":(exclude)$output_rel"} 2>/dev/null) ]] \
         || dirty=" with uncommitted changes"
     echo "# oxidis vs redis-server 7.0: side-by-side measurements"
     echo
