@@ -12,6 +12,13 @@
 //!   small keys would (bucket, entry, member bytes). The key is looked up once
 //!   for the run; a run of one would pay that lookup for a single prefetch.
 //!
+//! A pipeline whose first `ONE_KEY_PROBE` requests all name one key and no
+//! member (LPUSH, SPOP or PING, over and over) has nothing to gain, so the rest
+//! of the input it came in is not read at all: walking it would cost about 100
+//! instructions a request for no prefetch. If the rest names other keys after
+//! all, their misses come one after another, as they would without any
+//! look-ahead.
+//!
 //! Everything here is a hint: nothing is changed, and a guess that is wrong
 //! (the second argument of a keyless command, a ZADD flag where the member
 //! usually is) costs a hash and a few loads.
@@ -20,6 +27,10 @@ use crate::db::keyspace::Keyspace;
 use crate::db::Db;
 use crate::protocol::request::{peek_requests, PeekedRequest};
 use crate::util::prefetch::{prefetch_lookups, StagedLookup, LOOKUP_BATCH};
+
+/// How many requests, all on one key and naming no member, make the
+/// look-ahead give up on the rest of the input.
+const ONE_KEY_PROBE: usize = 4;
 
 /// Prefetches for the next commands of a pipeline in `input` (the unparsed
 /// query buffer) in database `db`; returns how far it looked. A lone command
@@ -44,6 +55,9 @@ pub fn prefetch_pipeline(ks: &Keyspace, db: usize, input: &[u8]) -> usize {
         }
         if let Some(member) = member_of(&r, input) {
             runs.add(db, key, member);
+        }
+        if found == ONE_KEY_PROBE && distinct == 1 && runs.run_len == 0 {
+            return input.len();
         }
     }
     if found < 2 {
@@ -247,6 +261,22 @@ mod tests {
             input.extend_from_slice(b"*3\r\n$4\r\nHSET\r\n$1\r\nh");
             // 15 requests: one batch takes them all.
             assert_eq!(prefetch_pipeline(&ks, 0, &input), complete);
+            // A pipeline that goes on naming one key and no member is left alone
+            // after a few requests; one naming members of one key is not.
+            let one_key: Vec<u8> = (0..20)
+                .flat_map(|_| request(&[b"LPUSH", b"str", &m]))
+                .collect();
+            assert_eq!(prefetch_pipeline(&ks, 0, &one_key), one_key.len());
+            let lpush = request(&[b"LPUSH", b"str", &m]).len();
+            assert_eq!(
+                prefetch_pipeline(&ks, 0, &one_key[..lpush * ONE_KEY_PROBE - 1]),
+                lpush * (ONE_KEY_PROBE - 1)
+            );
+            let one_hash: Vec<u8> = (0..20)
+                .flat_map(|_| request(&[b"HSET", b"h", &m, b"v"]))
+                .collect();
+            let hset = request(&[b"HSET", b"h", &m, b"v"]).len();
+            assert_eq!(prefetch_pipeline(&ks, 0, &one_hash), hset * LOOKUP_BATCH);
             // Nothing to load from an empty database: all of it counts as seen.
             assert_eq!(prefetch_pipeline(&Keyspace::new(1), 0, &input), input.len());
         }
