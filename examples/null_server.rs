@@ -300,11 +300,6 @@ fn parse_args() -> Result<Options, String> {
 }
 
 fn run(Options { addr, coalesce_us }: Options) -> io::Result<()> {
-    if coalesce_us > 0 {
-        // SAFETY: PR_SET_TIMERSLACK only sets this thread's timer slack, so
-        // that a 20 µs sleep is not stretched to the default 50 µs slack.
-        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
-    }
     let mut coalescer = Coalescer::default();
     let mut poll = Poll::new()?;
     let mut listener = TcpListener::bind(addr)?;
@@ -325,7 +320,7 @@ fn run(Options { addr, coalesce_us }: Options) -> io::Result<()> {
         // no timers here: "100 ms until the next one" only caps the wait
         let wait = coalescer.wait_before_poll(coalesce_us, 100);
         if let Some(wait) = wait {
-            std::thread::sleep(wait);
+            coalescer.sleep(wait);
         }
         match poll.poll(&mut events, wait.map(|_| Duration::ZERO)) {
             Ok(()) => {}

@@ -100,7 +100,6 @@ impl EventLoop {
             .timers
             .add(now + 1000 / self.srv.hz.max(1), Timer::Cron);
         let mut coalescer = Coalescer::default();
-        let mut precise_sleeps = false;
         loop {
             let now = unix_ms();
             let timeout = if self.srv.pending_reads.is_empty() {
@@ -111,13 +110,7 @@ impl EventLoop {
             let interval_us = self.srv.config.wakeup_coalesce_us as u64;
             let mut waited = false;
             if let Some(wait) = coalescer.wait_before_poll(interval_us, timeout) {
-                if !precise_sleeps {
-                    // The default timer slack (50 µs) would outlast the wait.
-                    // SAFETY: PR_SET_TIMERSLACK only sets this thread's slack.
-                    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
-                    precise_sleeps = true;
-                }
-                std::thread::sleep(wait);
+                coalescer.sleep(wait);
                 waited = self.poll(&mut events, 0) && !events.is_empty();
             }
             if !waited {
